@@ -1,0 +1,57 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Release builds specialise the generic numeric code (written once for Float and Double) across
+// module boundaries; without it, training would run through unspecialised generic witnesses.
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "landscape",
+    products: [
+        .executable(name: "landscape", targets: ["landscape"]),
+        .library(name: "Landscape", targets: ["LandscapeCore", "Networks", "Training"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // MARK: - Public API
+        .target(
+            name: "LandscapeCore",
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: numericSettings),
+        .target(
+            name: "Networks",
+            dependencies: ["LandscapeCore"],
+            swiftSettings: numericSettings),
+        .target(
+            name: "Training",
+            dependencies: ["Networks", "LandscapeCore", "CZlib"],
+            swiftSettings: numericSettings),
+        .executableTarget(
+            name: "landscape",
+            dependencies: [
+                "Training", "Networks", "LandscapeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: numericSettings),
+
+        // MARK: - System libraries
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: - Unit test bundles
+        .testTarget(
+            name: "LandscapeCoreTests",
+            dependencies: ["LandscapeCore", .product(name: "Numerics", package: "swift-numerics")]),
+        .testTarget(
+            name: "NetworksTests",
+            dependencies: ["Networks", "LandscapeCore", "Training", .product(name: "Numerics", package: "swift-numerics")]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "Networks", "LandscapeCore"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// OpenBLAS's C interface; the include path comes from pkg-config (openblas.pc).
+#include <cblas.h>

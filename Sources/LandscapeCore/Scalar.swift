@@ -1,0 +1,88 @@
+import CBLAS
+import RealModule
+
+/// The element types the numeric code is written for.
+///
+/// Training, analysis and the benchmark use `Float`. The same layers instantiated with `Double` serve
+/// the gradient checks: central finite differences `(f(x + h) - f(x - h)) / 2h` are only accurate to
+/// about `eps^(2/3)` of the type, 5e-6 in Float but 4e-11 in Double, so only Double can tell a wrong
+/// backward rule from rounding.
+///
+/// The BLAS entry points below are the only place where the two types differ.
+public protocol Scalar: BinaryFloatingPoint, Real, Sendable {
+    /// `C = alpha * op(A) * op(B) + beta * C` for row-major matrices, where `op(A)` is `m x k`,
+    /// `op(B)` is `k x n` and `C` is `m x n`; `lda`, `ldb`, `ldc` are the row strides as stored.
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// `y += alpha * x` over `count` elements.
+    static func axpy(count: Int, alpha: Self, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
+
+    /// `x *= alpha` over `count` elements.
+    static func scale(count: Int, alpha: Self, x: UnsafeMutablePointer<Self>)
+
+    /// The inner product of `x` and `y` over `count` elements.
+    static func dot(count: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self
+}
+
+
+extension Float: Scalar {
+    @inlinable
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    @inlinable
+    public static func axpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
+    }
+
+    @inlinable
+    public static func scale(count: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
+        cblas_sscal(Int32(count), alpha, x, 1)
+    }
+
+    @inlinable
+    public static func dot(count: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(Int32(count), x, 1, y, 1)
+    }
+}
+
+extension Double: Scalar {
+    @inlinable
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    @inlinable
+    public static func axpy(count: Int, alpha: Double, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>) {
+        cblas_daxpy(Int32(count), alpha, x, 1, y, 1)
+    }
+
+    @inlinable
+    public static func scale(count: Int, alpha: Double, x: UnsafeMutablePointer<Double>) {
+        cblas_dscal(Int32(count), alpha, x, 1)
+    }
+
+    @inlinable
+    public static func dot(count: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+        cblas_ddot(Int32(count), x, 1, y, 1)
+    }
+}

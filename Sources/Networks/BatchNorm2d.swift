@@ -1,0 +1,146 @@
+import LandscapeCore
+
+/// Batch normalisation over channels (Ioffe and Szegedy 2015) with PyTorch's `nn.BatchNorm2d`
+/// semantics: `y = gamma * (x - mean) / sqrt(var + eps) + beta`, eps 1e-5.
+///
+/// In training the batch's mean and biased variance over the `m = n * h * w` values of a channel
+/// normalise, and the running statistics move by momentum 0.1 towards the mean and the *unbiased*
+/// variance `var * m / (m - 1)`. In evaluation the running statistics normalise.
+/// Per-channel sums are accumulated in Double so Float statistics of large batches stay exact to
+/// rounding.
+public final class BatchNorm2d<T: Scalar> {
+    public static var epsilon: Double { 1e-5 }
+    public static var momentum: Double { 0.1 }
+
+    public let channels: Int
+    let scale: UnsafeMutablePointer<T>, shift: UnsafeMutablePointer<T>
+    let scaleGradient: UnsafeMutablePointer<T>, shiftGradient: UnsafeMutablePointer<T>
+    let runningMean: UnsafeMutablePointer<T>, runningVariance: UnsafeMutablePointer<T>
+
+    private let output = Buffer<T>(count: 0)
+    private let inputGradient = Buffer<T>(count: 0)
+    /// `(x - mean) * invStd`, kept for backward.
+    private let normalized = Buffer<T>(count: 0)
+    private let invStd: Buffer<T>
+    private let sum = Buffer<Double>(count: 0), sumOfProducts = Buffer<Double>(count: 0)
+    private var lastShape: Shape?
+    private var lastMode = Mode.train
+
+    init(channels: Int, scaleOffset: Int, shiftOffset: Int, meanOffset: Int, varianceOffset: Int,
+         parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>) {
+        self.channels = channels
+        scale = parameters.pointer + scaleOffset
+        shift = parameters.pointer + shiftOffset
+        scaleGradient = gradients.pointer + scaleOffset
+        shiftGradient = gradients.pointer + shiftOffset
+        runningMean = state.pointer + meanOffset
+        runningVariance = state.pointer + varianceOffset
+        invStd = Buffer(count: channels)
+        sum.reserve(channels)
+        sumOfProducts.reserve(channels)
+    }
+
+    func reserve(_ x: Shape) {
+        output.reserve(x.count)
+        normalized.reserve(x.count)
+        inputGradient.reserve(x.count)
+    }
+
+    func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+        precondition(x.shape.channels == channels, "BatchNorm2d: expects \(channels) channels, got shape \(x.shape)")
+        reserve(x.shape)
+        lastShape = x.shape
+        lastMode = mode
+        let rows = x.shape.pixels
+        let (mean, centered) = (sum.pointer, sumOfProducts.pointer)
+        switch mode {
+        case .evaluation:
+            for c in 0..<channels {
+                mean[c] = Double(runningMean[c])
+                invStd.pointer[c] = T(1 / (Double(runningVariance[c]) + Self.epsilon).squareRoot())
+            }
+        case .training(let updatesStatistics):
+            precondition(rows > 1, "BatchNorm2d: training needs more than one value per channel, got shape \(x.shape)")
+            meanAndVariance(x.pointer, rows: rows, mean: mean, variance: centered)
+            for c in 0..<channels {
+                invStd.pointer[c] = T(1 / (centered[c] + Self.epsilon).squareRoot())
+            }
+            if updatesStatistics {
+                let m = Self.momentum
+                let unbiased = Double(rows) / Double(rows - 1)
+                for c in 0..<channels {
+                    runningMean[c] = T((1 - m) * Double(runningMean[c]) + m * mean[c])
+                    runningVariance[c] = T((1 - m) * Double(runningVariance[c]) + m * centered[c] * unbiased)
+                }
+            }
+        }
+        for row in 0..<rows {
+            let (input, xhat, y) = (x.pointer + row * channels, normalized.pointer + row * channels, output.pointer + row * channels)
+            for c in 0..<channels {
+                let value = (input[c] - T(mean[c])) * invStd.pointer[c]
+                xhat[c] = value
+                y[c] = scale[c] * value + shift[c]
+            }
+        }
+        return Tensor(output.pointer, x.shape)
+    }
+
+    /// Mean and biased variance of each column, the variance from centred values (two passes) so
+    /// that it cannot go negative.
+    private func meanAndVariance(_ x: UnsafePointer<T>, rows: Int, mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
+        mean.update(repeating: 0, count: channels)
+        variance.update(repeating: 0, count: channels)
+        for row in 0..<rows {
+            let values = x + row * channels
+            for c in 0..<channels { mean[c] += Double(values[c]) }
+        }
+        for c in 0..<channels { mean[c] /= Double(rows) }
+        for row in 0..<rows {
+            let values = x + row * channels
+            for c in 0..<channels {
+                let d = Double(values[c]) - mean[c]
+                variance[c] += d * d
+            }
+        }
+        for c in 0..<channels { variance[c] /= Double(rows) }
+    }
+
+    /// Training mode: `dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))`, since
+    /// the batch statistics depend on every input. Evaluation mode: `dx = gamma * invStd * dy`.
+    /// Both: `dgamma = sum(dy * xhat)`, `dbeta = sum(dy)`.
+    func backward(_ dy: Tensor<T>) -> Tensor<T> {
+        guard let shape = lastShape else { preconditionFailure("BatchNorm2d.backward called before forward") }
+        precondition(dy.shape == shape, "BatchNorm2d.backward: output gradient \(dy.shape), expected \(shape)")
+        let rows = shape.pixels
+        let (dyTotal, dyXhatTotal) = (sum.pointer, sumOfProducts.pointer)
+        dyTotal.update(repeating: 0, count: channels)
+        dyXhatTotal.update(repeating: 0, count: channels)
+        for row in 0..<rows {
+            let (g, xhat) = (dy.pointer + row * channels, normalized.pointer + row * channels)
+            for c in 0..<channels {
+                dyTotal[c] += Double(g[c])
+                dyXhatTotal[c] += Double(g[c] * xhat[c])
+            }
+        }
+        for c in 0..<channels {
+            shiftGradient[c] = T(dyTotal[c])
+            scaleGradient[c] = T(dyXhatTotal[c])
+        }
+        let dx = inputGradient.pointer
+        if lastMode == .evaluation {
+            for row in 0..<rows {
+                let (g, out) = (dy.pointer + row * channels, dx + row * channels)
+                for c in 0..<channels { out[c] = scale[c] * invStd.pointer[c] * g[c] }
+            }
+        } else {
+            let m = T(rows)
+            for row in 0..<rows {
+                let (g, xhat, out) = (dy.pointer + row * channels, normalized.pointer + row * channels, dx + row * channels)
+                for c in 0..<channels {
+                    out[c] = scale[c] * invStd.pointer[c] / m * (m * g[c] - T(dyTotal[c]) - xhat[c] * T(dyXhatTotal[c]))
+                }
+            }
+        }
+        return Tensor(dx, shape)
+    }
+}

@@ -1,0 +1,161 @@
+import LandscapeCore
+
+/// A 2-D convolution with square kernel, stride and zero padding (PyTorch's `nn.Conv2d`, one group,
+/// no dilation), weight `[out, in, k, k]`, optional bias `[out]`.
+///
+/// Activations are channels-last. Forward unrolls the input into a matrix `cols` of
+/// `n * oh * ow` rows by `in * k * k` columns, ordered `(in, ky, kx)` so that a row meets the weight's
+/// own PyTorch layout, and computes the whole batch with one GEMM: `y = cols * W^T`, which is the
+/// channels-last output. Backward is two more GEMMs, `dW = dy^T * cols` and `dcols = dy * W`, and
+/// `dcols` is folded back onto the input (col2im).
+public final class Conv2d<T: Scalar> {
+    public let inputs: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
+    let weight: UnsafeMutablePointer<T>, weightGradient: UnsafeMutablePointer<T>
+    let bias: UnsafeMutablePointer<T>?, biasGradient: UnsafeMutablePointer<T>?
+    /// False for a network's first layer, whose input gradient nobody reads.
+    let computesInputGradient: Bool
+
+    private let columns = Buffer<T>(count: 0)
+    private let columnGradient = Buffer<T>(count: 0)
+    private let output = Buffer<T>(count: 0)
+    private let inputGradient = Buffer<T>(count: 0)
+    private var input: Tensor<T>?
+
+    /// `parameters` and `gradients` are the network's vectors; the offsets locate this layer's
+    /// tensors in both.
+    init(inputs: Int, outputs: Int, kernel: Int, stride: Int, padding: Int,
+         weightOffset: Int, biasOffset: Int?, parameters: ParameterVector<T>, gradients: ParameterVector<T>,
+         computesInputGradient: Bool) {
+        precondition(kernel > 0 && stride > 0 && padding >= 0, "Conv2d: kernel \(kernel), stride \(stride), padding \(padding)")
+        self.inputs = inputs
+        self.outputs = outputs
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        weight = parameters.pointer + weightOffset
+        weightGradient = gradients.pointer + weightOffset
+        bias = biasOffset.map { parameters.pointer + $0 }
+        biasGradient = biasOffset.map { gradients.pointer + $0 }
+        self.computesInputGradient = computesInputGradient
+    }
+
+    /// Columns of the unrolled input: `in * k * k`.
+    var patchSize: Int { inputs * kernel * kernel }
+
+    /// The output shape for an input shape.
+    public func outputShape(_ x: Shape) -> Shape {
+        precondition(x.channels == inputs, "Conv2d: expects \(inputs) input channels, got shape \(x)")
+        let height = (x.height + 2 * padding - kernel) / stride + 1
+        let width = (x.width + 2 * padding - kernel) / stride + 1
+        precondition(height > 0 && width > 0, "Conv2d: input \(x) is smaller than kernel \(kernel)")
+        return Shape(n: x.n, height: height, width: width, channels: outputs)
+    }
+
+    /// A pointwise convolution reads its input as the column matrix directly.
+    private var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+
+    /// Allocates the buffers for inputs of up to `x.n` samples.
+    func reserve(_ x: Shape) {
+        let y = outputShape(x)
+        output.reserve(y.count)
+        if !isPointwise { columns.reserve(y.pixels * patchSize) }
+        if computesInputGradient {
+            inputGradient.reserve(x.count)
+            if !isPointwise { columnGradient.reserve(y.pixels * patchSize) }
+        }
+    }
+
+    func forward(_ x: Tensor<T>) -> Tensor<T> {
+        let y = outputShape(x.shape)
+        reserve(x.shape)
+        input = x
+        let cols: UnsafeMutablePointer<T>
+        if isPointwise {
+            cols = x.pointer
+        } else {
+            cols = columns.pointer
+            unroll(x, into: cols, outputShape: y)
+        }
+        T.gemm(transposeA: false, transposeB: true, m: y.pixels, n: outputs, k: patchSize,
+               alpha: 1, a: cols, lda: patchSize, b: weight, ldb: patchSize, beta: 0, c: output.pointer, ldc: outputs)
+        if let bias { RowKernels.addToEveryRow(bias, output.pointer, rows: y.pixels, columns: outputs) }
+        return Tensor(output.pointer, y)
+    }
+
+    /// Writes the gradients of this layer's parameters (overwriting) and returns the input gradient
+    /// (nil for the first layer).
+    func backward(_ dy: Tensor<T>) -> Tensor<T>? {
+        guard let x = input else { preconditionFailure("Conv2d.backward called before forward") }
+        let y = outputShape(x.shape)
+        precondition(dy.shape == y, "Conv2d.backward: output gradient \(dy.shape), expected \(y)")
+        let cols = isPointwise ? x.pointer : columns.pointer
+        T.gemm(transposeA: true, transposeB: false, m: outputs, n: patchSize, k: y.pixels,
+               alpha: 1, a: dy.pointer, lda: outputs, b: cols, ldb: patchSize, beta: 0, c: weightGradient, ldc: patchSize)
+        if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, into: biasGradient) }
+        guard computesInputGradient else { return nil }
+        if isPointwise {
+            T.gemm(transposeA: false, transposeB: false, m: y.pixels, n: patchSize, k: outputs,
+                   alpha: 1, a: dy.pointer, lda: outputs, b: weight, ldb: patchSize, beta: 0, c: inputGradient.pointer, ldc: patchSize)
+        } else {
+            T.gemm(transposeA: false, transposeB: false, m: y.pixels, n: patchSize, k: outputs,
+                   alpha: 1, a: dy.pointer, lda: outputs, b: weight, ldb: patchSize, beta: 0, c: columnGradient.pointer, ldc: patchSize)
+            fold(columnGradient.pointer, into: inputGradient.pointer, inputShape: x.shape, outputShape: y)
+        }
+        return Tensor(inputGradient.pointer, x.shape)
+    }
+
+    /// im2col: row `(n, oy, ox)`, column `(c, ky, kx)` holds `x[n, oy*s - p + ky, ox*s - p + kx, c]`,
+    /// zero outside the image.
+    private func unroll(_ x: Tensor<T>, into cols: UnsafeMutablePointer<T>, outputShape y: Shape) {
+        let (height, width, channels) = (x.shape.height, x.shape.width, x.shape.channels)
+        var row = cols
+        for n in 0..<y.n {
+            let image = x.pointer + n * x.shape.sampleSize
+            for oy in 0..<y.height {
+                for ox in 0..<y.width {
+                    var column = 0
+                    for c in 0..<channels {
+                        for ky in 0..<kernel {
+                            let iy = oy * stride - padding + ky
+                            for kx in 0..<kernel {
+                                let ix = ox * stride - padding + kx
+                                row[column] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                                    ? image[(iy * width + ix) * channels + c] : 0
+                                column += 1
+                            }
+                        }
+                    }
+                    row += patchSize
+                }
+            }
+        }
+    }
+
+    /// col2im, the adjoint of `unroll`: each column entry is added back to the input pixel it came from.
+    private func fold(_ cols: UnsafeMutablePointer<T>, into dx: UnsafeMutablePointer<T>, inputShape x: Shape, outputShape y: Shape) {
+        dx.update(repeating: 0, count: x.count)
+        let (height, width, channels) = (x.height, x.width, x.channels)
+        var row = UnsafePointer(cols)
+        for n in 0..<y.n {
+            let image = dx + n * x.sampleSize
+            for oy in 0..<y.height {
+                for ox in 0..<y.width {
+                    var column = 0
+                    for c in 0..<channels {
+                        for ky in 0..<kernel {
+                            let iy = oy * stride - padding + ky
+                            for kx in 0..<kernel {
+                                let ix = ox * stride - padding + kx
+                                if iy >= 0 && iy < height && ix >= 0 && ix < width {
+                                    image[(iy * width + ix) * channels + c] += row[column]
+                                }
+                                column += 1
+                            }
+                        }
+                    }
+                    row += patchSize
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import LandscapeCore
+
+/// The loss and accuracy of a batch of logits: mean softmax cross-entropy over the batch, with
+/// optional label smoothing as PyTorch's `F.cross_entropy(..., label_smoothing: eps)` defines it
+/// (Szegedy et al. 2016): the target is `q = (1 - eps) * onehot(y) + eps / K`, the loss of a sample
+/// `-sum_k q_k log softmax(z)_k`, and its gradient `(softmax(z) - q) / n` for the mean over `n`.
+/// Each row is computed in Double with the max subtracted, so large logits do not overflow.
+public final class SoftmaxCrossEntropy<T: Scalar> {
+    private let gradient = Buffer<T>(count: 0)
+    private var shape: Shape?
+
+    public init() {}
+
+    /// The mean loss and the number of samples whose largest logit (first, on ties) is the label;
+    /// also prepares `backward()`.
+    public func forward(_ logits: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0) -> (loss: Double, correct: Int) {
+        let (n, classes) = (logits.shape.n, logits.shape.sampleSize)
+        precondition(smoothing >= 0 && smoothing <= 1, "SoftmaxCrossEntropy: label smoothing \(smoothing) outside [0, 1]")
+        gradient.reserve(logits.shape.count)
+        shape = logits.shape
+        var total = 0.0
+        var correct = 0
+        let uniform = smoothing / Double(classes)
+        for row in 0..<n {
+            let (z, g) = (logits.pointer + row * classes, gradient.pointer + row * classes)
+            let label = Int(labels[row])
+            precondition(label >= 0 && label < classes, "SoftmaxCrossEntropy: label \(label) outside 0..<\(classes)")
+            var best = 0
+            for k in 1..<classes where z[k] > z[best] { best = k }
+            if best == label { correct += 1 }
+            let top = Double(z[best])
+            var expSum = 0.0
+            var zSum = 0.0
+            for k in 0..<classes {
+                expSum += Double.exp(Double(z[k]) - top)
+                zSum += Double(z[k])
+            }
+            let logNormalizer = top + Double.log(expSum)
+            total += logNormalizer - (1 - smoothing) * Double(z[label]) - uniform * zSum
+            for k in 0..<classes {
+                let target = (k == label ? 1 - smoothing : 0) + uniform
+                g[k] = T((Double.exp(Double(z[k]) - logNormalizer) - target) / Double(n))
+            }
+        }
+        return (total / Double(n), correct)
+    }
+
+    /// The gradient of the mean loss with respect to the logits of the last `forward`.
+    public func backward() -> Tensor<T> {
+        guard let shape else { preconditionFailure("SoftmaxCrossEntropy.backward called before forward") }
+        return Tensor(gradient.pointer, shape)
+    }
+}
