@@ -31,10 +31,14 @@ let package = Package(
             name: "Training",
             dependencies: ["Networks", "LandscapeCore", "CZlib"],
             swiftSettings: numericSettings),
+        .target(
+            name: "Benchmarking",
+            dependencies: ["Training", "Networks", "LandscapeCore"],
+            swiftSettings: numericSettings),
         .executableTarget(
             name: "landscape",
             dependencies: [
-                "Training", "Networks", "LandscapeCore",
+                "Benchmarking", "Training", "Networks", "LandscapeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings),

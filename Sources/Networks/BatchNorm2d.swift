@@ -40,15 +40,10 @@ public final class BatchNorm2d<T: Scalar> {
         sumOfProducts.reserve(channels)
     }
 
-    func reserve(_ x: Shape) {
-        output.reserve(x.count)
-        normalized.reserve(x.count)
-        inputGradient.reserve(x.count)
-    }
-
     func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         precondition(x.shape.channels == channels, "BatchNorm2d: expects \(channels) channels, got shape \(x.shape)")
-        reserve(x.shape)
+        output.reserve(x.shape.count)
+        normalized.reserve(x.shape.count)
         lastShape = x.shape
         lastMode = mode
         let rows = x.shape.pixels
@@ -126,6 +121,7 @@ public final class BatchNorm2d<T: Scalar> {
             shiftGradient[c] = T(dyTotal[c])
             scaleGradient[c] = T(dyXhatTotal[c])
         }
+        inputGradient.reserve(shape.count)
         let dx = inputGradient.pointer
         if lastMode == .evaluation {
             for row in 0..<rows {

@@ -8,6 +8,10 @@ import LandscapeCore
 /// own PyTorch layout, and computes the whole batch with one GEMM: `y = cols * W^T`, which is the
 /// channels-last output. Backward is two more GEMMs, `dW = dy^T * cols` and `dcols = dy * W`, and
 /// `dcols` is folded back onto the input (col2im).
+///
+/// The column matrices live in a workspace shared by all convolutions of a network, so memory grows
+/// with the largest layer rather than with the sum of all layers; backward unrolls its input again
+/// instead of keeping a copy per layer.
 public final class Conv2d<T: Scalar> {
     public let inputs: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
     let weight: UnsafeMutablePointer<T>, weightGradient: UnsafeMutablePointer<T>
@@ -15,8 +19,7 @@ public final class Conv2d<T: Scalar> {
     /// False for a network's first layer, whose input gradient nobody reads.
     let computesInputGradient: Bool
 
-    private let columns = Buffer<T>(count: 0)
-    private let columnGradient = Buffer<T>(count: 0)
+    private let workspace: ConvolutionWorkspace<T>
     private let output = Buffer<T>(count: 0)
     private let inputGradient = Buffer<T>(count: 0)
     private var input: Tensor<T>?
@@ -25,7 +28,7 @@ public final class Conv2d<T: Scalar> {
     /// tensors in both.
     init(inputs: Int, outputs: Int, kernel: Int, stride: Int, padding: Int,
          weightOffset: Int, biasOffset: Int?, parameters: ParameterVector<T>, gradients: ParameterVector<T>,
-         computesInputGradient: Bool) {
+         computesInputGradient: Bool, workspace: ConvolutionWorkspace<T>) {
         precondition(kernel > 0 && stride > 0 && padding >= 0, "Conv2d: kernel \(kernel), stride \(stride), padding \(padding)")
         self.inputs = inputs
         self.outputs = outputs
@@ -37,6 +40,7 @@ public final class Conv2d<T: Scalar> {
         bias = biasOffset.map { parameters.pointer + $0 }
         biasGradient = biasOffset.map { gradients.pointer + $0 }
         self.computesInputGradient = computesInputGradient
+        self.workspace = workspace
     }
 
     /// Columns of the unrolled input: `in * k * k`.
@@ -54,28 +58,20 @@ public final class Conv2d<T: Scalar> {
     /// A pointwise convolution reads its input as the column matrix directly.
     private var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
-    /// Allocates the buffers for inputs of up to `x.n` samples.
-    func reserve(_ x: Shape) {
-        let y = outputShape(x)
-        output.reserve(y.count)
-        if !isPointwise { columns.reserve(y.pixels * patchSize) }
-        if computesInputGradient {
-            inputGradient.reserve(x.count)
-            if !isPointwise { columnGradient.reserve(y.pixels * patchSize) }
-        }
+    /// The column matrix of `x`: the input itself for a pointwise convolution, else its unrolling
+    /// into the shared workspace.
+    private func columns(of x: Tensor<T>, outputShape y: Shape) -> UnsafeMutablePointer<T> {
+        if isPointwise { return x.pointer }
+        workspace.columns.reserve(y.pixels * patchSize)
+        unroll(x, into: workspace.columns.pointer, outputShape: y)
+        return workspace.columns.pointer
     }
 
     func forward(_ x: Tensor<T>) -> Tensor<T> {
         let y = outputShape(x.shape)
-        reserve(x.shape)
+        output.reserve(y.count)
         input = x
-        let cols: UnsafeMutablePointer<T>
-        if isPointwise {
-            cols = x.pointer
-        } else {
-            cols = columns.pointer
-            unroll(x, into: cols, outputShape: y)
-        }
+        let cols = columns(of: x, outputShape: y)
         T.gemm(transposeA: false, transposeB: true, m: y.pixels, n: outputs, k: patchSize,
                alpha: 1, a: cols, lda: patchSize, b: weight, ldb: patchSize, beta: 0, c: output.pointer, ldc: outputs)
         if let bias { RowKernels.addToEveryRow(bias, output.pointer, rows: y.pixels, columns: outputs) }
@@ -88,18 +84,20 @@ public final class Conv2d<T: Scalar> {
         guard let x = input else { preconditionFailure("Conv2d.backward called before forward") }
         let y = outputShape(x.shape)
         precondition(dy.shape == y, "Conv2d.backward: output gradient \(dy.shape), expected \(y)")
-        let cols = isPointwise ? x.pointer : columns.pointer
+        let cols = columns(of: x, outputShape: y)
         T.gemm(transposeA: true, transposeB: false, m: outputs, n: patchSize, k: y.pixels,
                alpha: 1, a: dy.pointer, lda: outputs, b: cols, ldb: patchSize, beta: 0, c: weightGradient, ldc: patchSize)
         if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, into: biasGradient) }
         guard computesInputGradient else { return nil }
+        inputGradient.reserve(x.shape.count)
         if isPointwise {
             T.gemm(transposeA: false, transposeB: false, m: y.pixels, n: patchSize, k: outputs,
                    alpha: 1, a: dy.pointer, lda: outputs, b: weight, ldb: patchSize, beta: 0, c: inputGradient.pointer, ldc: patchSize)
         } else {
+            workspace.columnGradient.reserve(y.pixels * patchSize)
             T.gemm(transposeA: false, transposeB: false, m: y.pixels, n: patchSize, k: outputs,
-                   alpha: 1, a: dy.pointer, lda: outputs, b: weight, ldb: patchSize, beta: 0, c: columnGradient.pointer, ldc: patchSize)
-            fold(columnGradient.pointer, into: inputGradient.pointer, inputShape: x.shape, outputShape: y)
+                   alpha: 1, a: dy.pointer, lda: outputs, b: weight, ldb: patchSize, beta: 0, c: workspace.columnGradient.pointer, ldc: patchSize)
+            fold(workspace.columnGradient.pointer, into: inputGradient.pointer, inputShape: x.shape, outputShape: y)
         }
         return Tensor(inputGradient.pointer, x.shape)
     }
@@ -158,4 +156,11 @@ public final class Conv2d<T: Scalar> {
             }
         }
     }
+}
+
+/// Scratch memory for the column matrices of convolutions, shared by the layers of one network
+/// (they run one at a time).
+final class ConvolutionWorkspace<T: Scalar> {
+    let columns = Buffer<T>(count: 0)
+    let columnGradient = Buffer<T>(count: 0)
 }

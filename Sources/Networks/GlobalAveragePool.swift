@@ -12,7 +12,6 @@ public final class GlobalAveragePool<T: Scalar> {
     func forward(_ x: Tensor<T>) -> Tensor<T> {
         let (pixels, channels) = (x.shape.height * x.shape.width, x.shape.channels)
         output.reserve(x.shape.n * channels)
-        inputGradient.reserve(x.shape.count)
         inputShape = x.shape
         let scale = 1 / T(pixels)
         for n in 0..<x.shape.n {
@@ -31,6 +30,7 @@ public final class GlobalAveragePool<T: Scalar> {
         precondition(dy.shape == Shape(n: x.n, features: x.channels), "GlobalAveragePool.backward: output gradient \(dy.shape), input was \(x)")
         let (pixels, channels) = (x.height * x.width, x.channels)
         let scale = 1 / T(pixels)
+        inputGradient.reserve(x.count)
         for n in 0..<x.n {
             let (g, image) = (dy.pointer + n * channels, inputGradient.pointer + n * x.sampleSize)
             for p in 0..<pixels {

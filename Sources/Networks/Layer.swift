@@ -68,7 +68,8 @@ enum Layer<T: Scalar> {
 
     /// Builds the layer for `spec`; `computesInputGradient` is false until a layer with parameters
     /// precedes it, since nothing reads the gradient of the data.
-    init(_ spec: LayerSpec, parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>, computesInputGradient: Bool) {
+    init(_ spec: LayerSpec, parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
+         workspace: ConvolutionWorkspace<T>, computesInputGradient: Bool) {
         func offset(_ name: String, in vector: ParameterVector<T>) -> Int {
             guard let entry = vector.layout.entry(named: name) else { preconditionFailure("Layer: \(name) was not registered") }
             return entry.offset
@@ -79,7 +80,8 @@ enum Layer<T: Scalar> {
                 inputs: inputs, outputs: outputs, kernel: kernel, stride: stride, padding: padding,
                 weightOffset: offset("\(name).weight", in: parameters),
                 biasOffset: bias ? offset("\(name).bias", in: parameters) : nil,
-                parameters: parameters, gradients: gradients, computesInputGradient: computesInputGradient))
+                parameters: parameters, gradients: gradients, computesInputGradient: computesInputGradient,
+                workspace: workspace))
         case let .batchNorm2d(name, channels):
             self = .batchNorm2d(BatchNorm2d(
                 channels: channels,
@@ -103,7 +105,7 @@ enum Layer<T: Scalar> {
             // Only the two convolutions that read the block's input (conv1 and the projection)
             // may skip their input gradient.
             let parts = LayerSpec.blockParts(name: name, inputs: inputs, outputs: outputs, stride: stride).enumerated().map { index, part in
-                Layer(part, parameters: parameters, gradients: gradients, state: state,
+                Layer(part, parameters: parameters, gradients: gradients, state: state, workspace: workspace,
                       computesInputGradient: index == 0 || index == 4 ? computesInputGradient : true)
             }
             guard case .conv2d(let conv1) = parts[0], case .batchNorm2d(let bn1) = parts[1],

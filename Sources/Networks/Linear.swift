@@ -29,14 +29,9 @@ public final class Linear<T: Scalar> {
         return Shape(n: x.n, features: outputs)
     }
 
-    func reserve(_ x: Shape) {
-        output.reserve(x.n * outputs)
-        if computesInputGradient { inputGradient.reserve(x.count) }
-    }
-
     func forward(_ x: Tensor<T>) -> Tensor<T> {
         let y = outputShape(x.shape)
-        reserve(x.shape)
+        output.reserve(y.count)
         input = x
         for row in 0..<x.shape.n {
             (output.pointer + row * outputs).update(from: bias, count: outputs)
@@ -54,6 +49,7 @@ public final class Linear<T: Scalar> {
                alpha: 1, a: dy.pointer, lda: outputs, b: x.pointer, ldb: inputs, beta: 0, c: weightGradient, ldc: inputs)
         RowKernels.sumRows(dy.pointer, rows: n, columns: outputs, into: biasGradient)
         guard computesInputGradient else { return nil }
+        inputGradient.reserve(x.shape.count)
         T.gemm(transposeA: false, transposeB: false, m: n, n: inputs, k: outputs,
                alpha: 1, a: dy.pointer, lda: outputs, b: weight, ldb: inputs, beta: 0, c: inputGradient.pointer, ldc: inputs)
         return Tensor(inputGradient.pointer, x.shape)

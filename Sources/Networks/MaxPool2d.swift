@@ -26,7 +26,6 @@ public final class MaxPool2d<T: Scalar> {
         precondition(x.shape.count <= Int(Int32.max), "MaxPool2d: batch \(x.shape) too large for 32-bit indices")
         output.reserve(y.count)
         argmax.reserve(y.count)
-        inputGradient.reserve(x.shape.count)
         inputShape = x.shape
         let channels = x.shape.channels
         var out = 0
@@ -59,6 +58,7 @@ public final class MaxPool2d<T: Scalar> {
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
         guard let x = inputShape else { preconditionFailure("MaxPool2d.backward called before forward") }
         precondition(dy.shape == outputShape(x), "MaxPool2d.backward: output gradient \(dy.shape), expected \(outputShape(x))")
+        inputGradient.reserve(x.count)
         let dx = inputGradient.pointer
         dx.update(repeating: 0, count: x.count)
         for i in 0..<dy.shape.count { dx[Int(argmax.pointer[i])] += dy.pointer[i] }

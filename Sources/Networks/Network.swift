@@ -27,8 +27,8 @@ public struct Evaluation: Sendable, Equatable {
 /// A network of the zoo with its parameter vector, gradient vector and batch-norm state, and the
 /// layer objects bound to them.
 ///
-/// The network owns all memory its layers use; after the first batch of the largest size (or
-/// `reserve(batch:)`), forward and backward allocate nothing.
+/// The network owns all memory its layers use; after the first training step at the largest batch
+/// size, forward and backward allocate nothing.
 public final class Network<T: Scalar> {
     /// The zoo model this is, when it is one (a checkpoint records it).
     public let architecture: Architecture?
@@ -68,8 +68,10 @@ public final class Network<T: Scalar> {
         hasBatchNorm = stateLayout.count > 0
         var needsGradient = computesInputGradient
         var layers: [Layer<T>] = []
+        let workspace = ConvolutionWorkspace<T>()
         for spec in specs {
-            layers.append(Layer(spec, parameters: parameters, gradients: gradients, state: state, computesInputGradient: needsGradient))
+            layers.append(Layer(spec, parameters: parameters, gradients: gradients, state: state, workspace: workspace,
+                                computesInputGradient: needsGradient))
             needsGradient = needsGradient || spec.hasParameters
         }
         self.layers = layers
@@ -87,8 +89,9 @@ public final class Network<T: Scalar> {
         batchesTracked = 0
     }
 
-    /// Sizes every buffer for batches of up to `batch` samples with one evaluation pass over zeros,
-    /// which touches neither parameters nor running statistics.
+    /// Sizes the forward buffers for batches of up to `batch` samples with one evaluation pass over
+    /// zeros, which touches neither parameters nor running statistics. (Backward sizes its own
+    /// buffers on its first call.)
     public func reserve(batch: Int) {
         let input = Buffer<T>(count: inputShape.with(n: batch).count)
         _ = forward(Tensor(input, inputShape.with(n: batch)), mode: .evaluation)

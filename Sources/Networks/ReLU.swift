@@ -10,7 +10,6 @@ public final class ReLU<T: Scalar> {
 
     func forward(_ x: Tensor<T>) -> Tensor<T> {
         output.reserve(x.shape.count)
-        inputGradient.reserve(x.shape.count)
         shape = x.shape
         let (input, y) = (x.pointer, output.pointer)
         for i in 0..<x.shape.count { y[i] = max(input[i], 0) }
@@ -19,6 +18,7 @@ public final class ReLU<T: Scalar> {
 
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
         precondition(dy.shape == shape, "ReLU.backward: output gradient \(dy.shape), expected \(String(describing: shape))")
+        inputGradient.reserve(dy.shape.count)
         let (y, g, dx) = (output.pointer, dy.pointer, inputGradient.pointer)
         for i in 0..<dy.shape.count { dx[i] = y[i] > 0 ? g[i] : 0 }
         return Tensor(dx, dy.shape)

@@ -1,6 +1,9 @@
 import ArgumentParser
 
+/// The `landscape` command: one subcommand per job; the work itself is in the library targets.
 @main
 struct Landscape: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Sharpness-aware training and loss-landscape analysis.")
+    static let configuration = CommandConfiguration(
+        abstract: "Sharpness-aware training and loss-landscape analysis.",
+        subcommands: [Train.self, Bench.self])
 }

@@ -1,0 +1,109 @@
+import Foundation
+import LandscapeCore
+import Networks
+import Training
+
+/// The timings of one workload.
+public struct WorkloadTiming: Codable, Sendable {
+    public var id: String
+    public var unit: String
+    public var median: Double
+    public var min: Double
+    public var max: Double
+    /// Each timed repetition's rate, in order.
+    public var repetitions: [Double]
+    /// The process's peak resident memory, MiB.
+    public var peakMemoryMiB: Double
+    /// GEMM FLOP/s reached at the median, in GFLOP/s, and as a fraction of the machine's SGEMM rate.
+    public var gflops: Double
+    public var fractionOfGemmCeiling: Double?
+    public var bestPeer: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case id, unit, median, min, max, repetitions
+        case peakMemoryMiB = "peak_memory_mib", gflops
+        case fractionOfGemmCeiling = "fraction_of_gemm_ceiling", bestPeer = "best_peer"
+    }
+}
+
+/// Runs the reference workloads: a warm-up, then at least five timed repetitions of about
+/// `secondsPerRepetition` each; the rate of a repetition is samples (or points) over its wall time.
+public struct Benchmark {
+    public var repetitions: Int
+    public var secondsPerRepetition: Double
+
+    public init(repetitions: Int = 5, secondsPerRepetition: Double = 1) {
+        precondition(repetitions >= 1)
+        self.repetitions = repetitions
+        self.secondsPerRepetition = secondsPerRepetition
+    }
+
+    /// Times `workload` on `data` (images scaled as the reference says), in this process.
+    public func measure(_ workload: Workload, data: Dataset) throws -> WorkloadTiming {
+        let architecture = try Architecture(name: workload.model)
+        let network = Network<Float>(architecture)
+        network.initialize(seed: 0)
+        network.reserve(batch: workload.batchSize)
+        let loader = BatchLoader(data, batchSize: workload.batchSize, seed: 0)
+        precondition(loader.batchCount >= 1, "Benchmark: no data")
+        let optimizer = SGD<Float>(parameterCount: network.parameters.count, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+        var batchIndex = 0
+        // One unit of work: a training step or an evaluation pass on the next full batch.
+        func unit() {
+            if batchIndex >= loader.batchCount - 1 { batchIndex = 0 }
+            let (images, labels) = loader.batch(batchIndex)
+            batchIndex += 1
+            switch workload.kind {
+            case .sgd:
+                network.lossAndGradient(images, labels: labels)
+                optimizer.step(parameters: network.parameters, gradients: network.gradients)
+            case .eval:
+                _ = network.loss(images, labels: labels, mode: .evaluation)
+            }
+        }
+        let warmUp = Self.seconds { for _ in 0..<3 { unit() } } / 3
+        let units = Swift.max(1, Int(secondsPerRepetition / Swift.max(warmUp, 1e-6)))
+        let rates = (0..<repetitions).map { _ in
+            Double(units * workload.batchSize) / Self.seconds { for _ in 0..<units { unit() } }
+        }
+        let sorted = rates.sorted()
+        let median = sorted[sorted.count / 2]
+        return WorkloadTiming(
+            id: workload.id, unit: workload.unit, median: median, min: sorted.first!, max: sorted.last!,
+            repetitions: rates, peakMemoryMiB: Self.peakMemoryMiB(),
+            gflops: median * Double(workload.flopsPerSample) / 1e9, fractionOfGemmCeiling: nil, bestPeer: workload.bestPeer)
+    }
+
+    /// The machine's single-precision GEMM rate in GFLOP/s: the median of five 2048^3 SGEMMs
+    /// through the same BLAS the layers use, all its threads.
+    public static func gemmCeiling() -> Double {
+        let n = 2048
+        let a = Buffer<Float>(count: n * n), b = Buffer<Float>(count: n * n), c = Buffer<Float>(count: n * n)
+        for i in 0..<(n * n) {
+            a.pointer[i] = Float(i % 7) * 0.1
+            b.pointer[i] = Float(i % 5) * 0.1
+        }
+        func multiply() {
+            Float.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, alpha: 1, a: a.pointer, lda: n,
+                       b: b.pointer, ldb: n, beta: 0, c: c.pointer, ldc: n)
+        }
+        multiply()
+        let times = (0..<5).map { _ in seconds(multiply) }.sorted()
+        return 2 * Double(n * n * n) / times[2] / 1e9
+    }
+
+    /// Wall time of `work` in seconds.
+    static func seconds(_ work: () -> Void) -> Double {
+        let start = ContinuousClock.now
+        work()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    /// Peak resident set size of this process (`getrusage`'s `ru_maxrss`, KiB on Linux), in MiB.
+    static func peakMemoryMiB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}

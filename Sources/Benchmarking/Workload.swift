@@ -1,0 +1,55 @@
+import Networks
+
+/// A workload of the reference benchmark (`shared/bench/WORKLOADS.md`): what is timed, on which
+/// model, in which unit.
+public struct Workload: Sendable, Hashable {
+    public enum Kind: String, Sendable {
+        /// A training step at batch 128: forward, backward, SGD with momentum 0.9, lr 0.05,
+        /// weight decay 5e-4.
+        case sgd
+        /// Forward only, batch-norm in evaluation mode, batch 1000.
+        case eval
+    }
+
+    public let model: String
+    public let kind: Kind
+
+    public init(model: String, kind: Kind) {
+        self.model = model
+        self.kind = kind
+    }
+
+    /// Parses `model.kind`, e.g. `cnn.sgd`.
+    public init?(id: String) {
+        let parts = id.split(separator: ".")
+        guard parts.count == 2, let kind = Kind(rawValue: String(parts[1])),
+              (try? Architecture(name: String(parts[0]))) != nil else { return nil }
+        self.init(model: String(parts[0]), kind: kind)
+    }
+
+    public var id: String { "\(model).\(kind.rawValue)" }
+    public var unit: String { "samples/s" }
+    public var batchSize: Int { kind == .eval ? 1000 : 128 }
+
+    /// GEMM FLOPs per sample: the forward pass, and three times it for a training step (forward,
+    /// input gradients, weight gradients).
+    public var flopsPerSample: Int {
+        let forward = (try? Architecture(name: model).forwardFLOPs) ?? 0
+        return kind == .eval ? forward : 3 * forward
+    }
+
+    /// Every workload the benchmark measures, in the order of WORKLOADS.md.
+    public static let all: [Workload] = ["mlp", "cnn", "resnet8"].flatMap { model in
+        [Workload(model: model, kind: .sgd), Workload(model: model, kind: .eval)]
+    }
+
+    /// The best of PyTorch, TensorFlow (with and without XLA) and JAX on this machine kind, as
+    /// WORKLOADS.md reports them (measured 2026-11-23, 2 threads).
+    public var bestPeer: Double? {
+        [
+            "mlp.sgd": 99_009, "mlp.sam": 51_029, "mlp.eval": 301_487,
+            "cnn.sgd": 6_973, "cnn.sam": 3_491, "cnn.eval": 24_424,
+            "resnet8.sgd": 1_720, "resnet8.sam": 781, "resnet8.eval": 6_365,
+        ][id]
+    }
+}
