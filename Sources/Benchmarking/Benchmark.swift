@@ -46,7 +46,8 @@ public struct Benchmark {
         network.reserve(batch: workload.batchSize)
         let loader = BatchLoader(data, batchSize: workload.batchSize, seed: 0)
         precondition(loader.batchCount >= 1, "Benchmark: no data")
-        let optimizer = SGD<Float>(parameterCount: network.parameters.count, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+        let optimizer = SGD(parameterCount: network.parameters.count, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+        let sam = SAM(base: optimizer, parameterCount: network.parameters.count, rho: 0.05)
         var batchIndex = 0
         // One unit of work: a training step or an evaluation pass on the next full batch.
         func unit() {
@@ -57,6 +58,10 @@ public struct Benchmark {
             case .sgd:
                 network.lossAndGradient(images, labels: labels)
                 optimizer.step(parameters: network.parameters, gradients: network.gradients)
+            case .sam:
+                sam.step(parameters: network.parameters, gradients: network.gradients) { pass in
+                    network.lossAndGradient(images, labels: labels, mode: pass.mode)
+                }
             case .eval:
                 _ = network.loss(images, labels: labels, mode: .evaluation)
             }

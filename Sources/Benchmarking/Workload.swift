@@ -7,6 +7,8 @@ public struct Workload: Sendable, Hashable {
         /// A training step at batch 128: forward, backward, SGD with momentum 0.9, lr 0.05,
         /// weight decay 5e-4.
         case sgd
+        /// A SAM step over that SGD, rho 0.05: two forward-backward passes.
+        case sam
         /// Forward only, batch-norm in evaluation mode, batch 1000.
         case eval
     }
@@ -31,16 +33,20 @@ public struct Workload: Sendable, Hashable {
     public var unit: String { "samples/s" }
     public var batchSize: Int { kind == .eval ? 1000 : 128 }
 
-    /// GEMM FLOPs per sample: the forward pass, and three times it for a training step (forward,
-    /// input gradients, weight gradients).
+    /// GEMM FLOPs per sample: the forward pass; three times it for a training step (forward,
+    /// input gradients, weight gradients); six for a SAM step.
     public var flopsPerSample: Int {
         let forward = (try? Architecture(name: model).forwardFLOPs) ?? 0
-        return kind == .eval ? forward : 3 * forward
+        switch kind {
+        case .eval: return forward
+        case .sgd: return 3 * forward
+        case .sam: return 6 * forward
+        }
     }
 
     /// Every workload the benchmark measures, in the order of WORKLOADS.md.
     public static let all: [Workload] = ["mlp", "cnn", "resnet8"].flatMap { model in
-        [Workload(model: model, kind: .sgd), Workload(model: model, kind: .eval)]
+        [Workload(model: model, kind: .sgd), Workload(model: model, kind: .sam), Workload(model: model, kind: .eval)]
     }
 
     /// The best of PyTorch, TensorFlow (with and without XLA) and JAX on this machine kind, as

@@ -6,23 +6,35 @@ import LandscapeCore
 /// seed, stream: e + 1)`: it depends on nothing but the seed and the epoch, so a resumed run sees
 /// the same batches as an uninterrupted one. The last batch may be smaller (PyTorch's
 /// `drop_last=False`). Batches are copied into buffers the loader owns, allocated once.
+///
+/// An `augmentation` other than `.none` transforms each batch after copying it, with the generator
+/// `RandomGenerator(seed: seed, stream: 0x4155_4700 + (epoch << 20) + batchIndex)`: like the order,
+/// the augmented batch depends only on the seed, the epoch and the batch index. (0x4155_4700 spells
+/// "AUG"; the streams sit far above the shuffling streams `e + 1`.)
 public final class BatchLoader {
     public let dataset: Dataset
     public let batchSize: Int
     public let seed: UInt64
     public let shuffles: Bool
+    /// The random transformations applied to every batch; `.none` by default.
+    public let augmentation: Augmentation
     private let images: Buffer<Float>
     private let labels: Buffer<Int32>
+    /// One image, for the augmentation to work in.
+    private let scratch: Buffer<Float>
     private var order: [Int]
+    private var epoch = 0
 
-    public init(_ dataset: Dataset, batchSize: Int, seed: UInt64, shuffles: Bool = true) {
+    public init(_ dataset: Dataset, batchSize: Int, seed: UInt64, shuffles: Bool = true, augmentation: Augmentation = .none) {
         precondition(batchSize > 0, "BatchLoader: batch size \(batchSize)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.seed = seed
         self.shuffles = shuffles
+        self.augmentation = augmentation
         images = Buffer(count: batchSize * dataset.sampleSize)
         labels = Buffer(count: batchSize)
+        scratch = Buffer(count: augmentation.isNone ? 0 : dataset.sampleSize)
         order = Array(0..<dataset.count)
     }
 
@@ -32,8 +44,10 @@ public final class BatchLoader {
     /// The shape of one sample.
     public var sampleShape: Shape { Shape(n: 1, height: dataset.height, width: dataset.width, channels: dataset.channels) }
 
-    /// Prepares the order of `epoch` (counted from 0).
+    /// Prepares the order and the augmentation of `epoch` (counted from 0). Before the first call the
+    /// order is the data set's own and the augmentation that of epoch 0.
     public func startEpoch(_ epoch: Int) {
+        self.epoch = epoch
         guard shuffles else { return }
         var generator = RandomGenerator(seed: seed, stream: UInt64(epoch) + 1)
         order = generator.permutation(dataset.count)
@@ -52,6 +66,11 @@ public final class BatchLoader {
                 (images.pointer + i * size).update(from: source.baseAddress! + sample * size, count: size)
                 labels.pointer[i] = dataset.labels[sample]
             }
+        }
+        if !augmentation.isNone {
+            var generator = RandomGenerator(seed: seed, stream: 0x4155_4700 &+ (UInt64(epoch) << 20) &+ UInt64(index))
+            augmentation.apply(to: images.pointer, count: count, height: dataset.height, width: dataset.width,
+                               channels: dataset.channels, generator: &generator, scratch: scratch.pointer)
         }
         return (Tensor(images, sampleShape.with(n: count)), UnsafePointer(labels.pointer))
     }

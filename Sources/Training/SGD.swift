@@ -7,16 +7,14 @@ import LandscapeCore
 ///     v = g                      on the first step,   v = momentum * v + g   after
 ///     d = g + momentum * v       (Nesterov)           d = v                  otherwise
 ///     w -= lr * d
-///
-/// Weight decay here acts in the optimizer only: it is not part of the loss whose gradient SAM
-/// normalises.
-public final class SGD<T: Scalar> {
+public final class SGD: Optimizer {
     public var learningRate: Double
     public let momentum: Double
     public let weightDecay: Double
     public let nesterov: Bool
-    private let velocity: Buffer<T>
-    private var steps = 0
+    public private(set) var steps = 0
+    private let velocity: Buffer<Float>
+    private let count: Int
 
     public init(parameterCount: Int, learningRate: Double, momentum: Double = 0, weightDecay: Double = 0, nesterov: Bool = false) {
         precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
@@ -24,24 +22,41 @@ public final class SGD<T: Scalar> {
         self.momentum = momentum
         self.weightDecay = weightDecay
         self.nesterov = nesterov
+        count = parameterCount
         velocity = Buffer(count: momentum > 0 ? parameterCount : 0)
     }
 
-    /// One update of `parameters` from `gradients` (read, not changed).
-    public func step(parameters: ParameterVector<T>, gradients: ParameterVector<T>) {
-        let (w, grad) = (parameters.pointer, UnsafePointer(gradients.pointer))
-        let (lr, mu, decay) = (T(learningRate), T(momentum), T(weightDecay))
+    public func step(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) {
+        precondition(parameters.count == count && gradients.count == count, "SGD: vectors of \(parameters.count) and \(gradients.count) for \(count) parameters")
+        let (w, grad, v) = (parameters.pointer, UnsafePointer(gradients.pointer), velocity.pointer)
+        let (lr, mu, decay) = (Float(learningRate), Float(momentum), Float(weightDecay))
         let first = steps == 0
         steps += 1
-        let v = velocity.pointer
-        for i in 0..<parameters.count {
+        if mu == 0 {
+            for i in 0..<count { w[i] -= lr * (grad[i] + decay * w[i]) }
+            return
+        }
+        for i in 0..<count {
             let g = grad[i] + decay * w[i]
-            guard mu != 0 else {
-                w[i] -= lr * g
-                continue
-            }
             v[i] = first ? g : mu * v[i] + g
             w[i] -= lr * (nesterov ? g + mu * v[i] : v[i])
         }
+    }
+
+    public func state() -> [SafeTensorsTensor] {
+        var tensors = [SafeTensorsTensor(name: "steps", shape: [], integers: [Int64(steps)])]
+        if momentum > 0 {
+            tensors.append(SafeTensorsTensor(name: "momentum_buffer", shape: [count], floats: Array(velocity.elements(count))))
+        }
+        return tensors
+    }
+
+    public func restore(_ file: SafeTensorsFile) throws(SafeTensorsError) {
+        if momentum > 0 { try restoreVector("momentum_buffer", from: file, into: velocity, count: count) }
+        steps = try restoreSteps(from: file)
+    }
+
+    public var json: String {
+        #"{"name":"sgd","lr":\#(learningRate),"momentum":\#(momentum),"nesterov":\#(nesterov),"weight_decay":\#(weightDecay)}"#
     }
 }

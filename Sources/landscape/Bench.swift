@@ -14,7 +14,6 @@ struct Bench: ParsableCommand {
     var repetitions = 5
     @Option(help: "Approximate seconds per repetition.")
     var seconds = 1.0
-    @OptionGroup var data: DataOptions
     @Flag(help: .hidden)
     var inProcess = false
 
@@ -32,7 +31,7 @@ struct Bench: ParsableCommand {
         // The benchmark times throughput, not accuracy, so the 10,000 test images serve every workload
         // and the 60,000 training images need not be held in memory.
         if inProcess {
-            let test = try data.load(.test)
+            let test = try FashionMNIST.load(split: .test)
             for workload in selected {
                 let measurement = try benchmark.measure(workload, data: test)
                 print(String(decoding: try JSONEncoder().encode(measurement), as: UTF8.self))
@@ -59,7 +58,7 @@ struct Bench: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["bench", "--in-process", workload.id, "--repetitions", "\(repetitions)",
-                             "--seconds", "\(seconds)", "--data", data.data]
+                             "--seconds", "\(seconds)"]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

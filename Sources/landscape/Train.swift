@@ -3,9 +3,16 @@ import Foundation
 import Networks
 import Training
 
-/// `landscape train`: trains a zoo model with SGD and reports train and test loss and accuracy.
+/// `landscape train`: trains a zoo model with SGD, AdamW, SAM or ASAM, writing a checkpoint per
+/// epoch, a log and a final checkpoint into a run directory.
 struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Train a zoo model with SGD.")
+    static let configuration = CommandConfiguration(
+        abstract: "Train a zoo model with SGD or AdamW, optionally sharpness-aware (SAM, ASAM).",
+        discussion: """
+            Writes OUT/run.json, OUT/epoch-NNN.safetensors after every epoch, OUT/final.safetensors, \
+            OUT/optimizer.safetensors and OUT/log.jsonl. An interrupted run continues with --resume \
+            and the same arguments, and ends with the same weights as an uninterrupted one.
+            """)
 
     @Option(help: "mlp, cnn, resnet8 or resnetD (D = 6k + 2).")
     var model = "cnn"
@@ -16,55 +23,78 @@ struct Train: ParsableCommand {
     var epochs = 1
     @Option(help: "Samples per step.")
     var batchSize = 128
-    @Option(name: .customLong("lr"), help: "Learning rate.")
+    @Option(name: .customLong("lr"), help: "Base learning rate.")
     var learningRate = 0.05
+    @Option(help: "constant, step:EVERY:GAMMA (epochs) or cosine[:WARMUP_EPOCHS].")
+    var schedule = "constant"
+    @Option(help: "Base optimizer: sgd or adamw.")
+    var optimizer = TrainingConfiguration.BaseOptimizer.sgd
+    @Option(help: "none, sam (Foret et al. 2021) or asam (Kwon et al. 2021), wrapping the base optimizer.")
+    var method = TrainingConfiguration.Method.sgd
+    @Option(help: "Radius of the SAM ball (typical: 0.05 for sam, 0.5 to 2 for asam).")
+    var rho = 0.05
+    @Option(help: "ASAM's offset in T = |w| + eta.")
+    var eta = 0.01
+    @Option(help: "m-sharpness: sub-batches of m samples, each with its own perturbation.")
+    var m: Int?
+    @Option(help: "Micro-batches per step whose gradients are accumulated.")
+    var accumulation = 1
+    @Option(help: "Clip the gradient to this global L2 norm.")
+    var clipNorm: Double?
     @Option(help: "SGD momentum.")
     var momentum = 0.9
     @Flag(help: "Nesterov momentum.")
     var nesterov = false
-    @Option(help: "L2 weight decay, applied by the optimizer as PyTorch's SGD does.")
+    @Option(help: "L2 weight decay (AdamW: decoupled).")
     var weightDecay = 5e-4
+    @Option(help: "Where weight decay acts: optimizer (PyTorch's SGD) or loss (so it shapes SAM's perturbation).")
+    var weightDecayIn = TrainingConfiguration.WeightDecayPlacement.optimizer
     @Option(help: "Label smoothing of the cross-entropy.")
     var labelSmoothing = 0.0
-    @Option(help: "Seed of initialisation and shuffling.")
+    @Option(help: "Seed of initialisation, shuffling and augmentation.")
     var seed: UInt64 = 0
-    @Option(help: ArgumentHelp("Write the final checkpoint here (safetensors).", valueName: "file"))
-    var out: String?
+    @Option(help: ArgumentHelp("Run directory.", valueName: "directory"))
+    var out = "runs/train"
+    @Flag(help: "Continue the interrupted run in --out from its last finished epoch.")
+    var resume = false
 
     func run() throws {
-        let train = try data.load(.train)
-        let test = try data.load(.test)
-        let architecture = try Architecture(name: model, channels: train.channels, side: train.height, classes: train.classes, width: width)
+        let sets = try data.load()
+        let architecture = try Architecture(name: model, channels: sets.train.channels, side: sets.train.height,
+                                            classes: sets.train.classes, width: width)
         let configuration = TrainingConfiguration(
-            architecture: architecture, epochs: epochs, batchSize: batchSize, learningRate: learningRate, momentum: momentum,
-            weightDecay: weightDecay, nesterov: nesterov, labelSmoothing: labelSmoothing, seed: seed)
-        let trainer = try Trainer(configuration, train: train)
-        say("training \(architecture.name) (\(trainer.network.parameters.count) parameters) on \(train.name), \(train.count) images, for \(epochs) epoch(s)")
-        var testResult = Evaluation(loss: 0, correct: 0, count: 0)
-        for epoch in 0..<epochs {
-            var progress = ProgressLine()
-            let batches = trainer.loader.batchCount
-            let result = try trainer.trainEpoch(epoch) { index, running in
-                let rate = Double(running.count) / max(progress.elapsed, 1e-9)
-                progress.update(index + 1, of: batches, String(format: "epoch %d loss %.4f acc %.2f%% %.0f samples/s", epoch + 1, running.loss, running.accuracy, rate))
+            architecture: architecture, data: data.description, subset: data.subset, augmentation: data.augment,
+            epochs: epochs, batchSize: batchSize, learningRate: learningRate, schedule: schedule,
+            optimizer: optimizer, method: method, momentum: momentum, nesterov: nesterov,
+            weightDecay: weightDecay, weightDecayIn: weightDecayIn, rho: rho, eta: eta, m: m,
+            accumulation: accumulation, clipNorm: clipNorm, labelSmoothing: labelSmoothing, seed: seed)
+        let trainer = try Trainer(configuration, train: sets.train, augmentation: sets.augmentation)
+        let run = try TrainingRun(trainer, test: sets.test, directory: URL(fileURLWithPath: out),
+                                  metadata: ["dataset": sets.train.name, "preprocessing": sets.preprocessing], resume: resume)
+        let method = configuration.method == .sgd ? configuration.optimizer.rawValue : "\(configuration.method.rawValue) (rho \(rho)) over \(configuration.optimizer.rawValue)"
+        say("training \(architecture.name) (\(trainer.network.parameters.count) parameters) with \(method) on \(sets.train.name), \(sets.train.count) samples, epochs \(run.completedEpochs + 1)...\(epochs) into \(out)")
+        let batches = trainer.loader.batchCount
+        var progress = ProgressLine()
+        let start = ContinuousClock.now
+        try run.run(started: { _ in progress = ProgressLine() }, progress: { epoch, index, running in
+            let rate = Double(running.train.count) / max(progress.elapsed, 1e-9)
+            progress.update(index + 1, of: batches, String(
+                format: "epoch %d/%d loss %.4f acc %.2f%% %.0f samples/s", epoch + 1, epochs, running.train.loss, running.train.accuracy, rate))
+        }, finished: { summary in
+            var line = String(format: "epoch %d: train loss %.4f acc %.2f%%", summary.epoch, summary.trainLoss, summary.trainAccuracy)
+            if let loss = summary.testLoss, let accuracy = summary.testAccuracy {
+                line += String(format: ", test loss %.4f acc %.2f%%", loss, accuracy)
             }
-            let seconds = progress.elapsed
-            testResult = trainer.network.evaluate(test)
-            say(String(format: "epoch %d: train loss %.4f acc %.2f%%, test loss %.4f acc %.2f%%, %.1f s",
-                         epoch + 1, result.loss, result.accuracy, testResult.loss, testResult.accuracy, seconds))
+            if let perturbed = summary.perturbedLoss { line += String(format: ", loss at w+e %.4f", perturbed) }
+            say(line + String(format: ", |g| %.3f, lr %.4g, %.1f s", summary.gradientNorm, summary.learningRate, summary.seconds))
+        })
+        let elapsed = ContinuousClock.now - start
+        if let last = run.summaries.last {
+            var line = String(format: "done in %.1f s: train loss %.4f acc %.2f%%", Double(elapsed.components.seconds), last.trainLoss, last.trainAccuracy)
+            if let loss = last.testLoss, let accuracy = last.testAccuracy {
+                line += String(format: ", test loss %.4f, test accuracy %.2f%%", loss, accuracy)
+            }
+            say(line + "; wrote \(run.finalURL.path)")
         }
-        if let out {
-            let metadata = [
-                "dataset": train.name, "preprocessing": "(p / 255 - 0.2860) / 0.3530",
-                "optimizer": #"{"name":"sgd","lr":\#(learningRate),"momentum":\#(momentum),"nesterov":\#(nesterov),"weight_decay":\#(weightDecay)}"#,
-                "epoch": "\(epochs)", "step": "\(trainer.step)", "seed": "\(seed)",
-                "test_loss": "\(testResult.loss)", "test_accuracy": "\(testResult.accuracy)",
-            ]
-            let url = URL(fileURLWithPath: out)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Checkpoint.write(trainer.network, metadata: metadata, to: url)
-            say("wrote \(out)")
-        }
-        say(String(format: "test loss %.4f, test accuracy %.2f%%", testResult.loss, testResult.accuracy))
     }
 }

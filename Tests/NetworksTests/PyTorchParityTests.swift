@@ -56,7 +56,7 @@ struct PyTorchParityTests {
             let error = Self.relativeError(network.state.view(entry), try expected.floats("after.\(entry.name)"))
             #expect(error < 1e-4, "\(model) \(entry.name) after the step: relative error \(error)")
         }
-        let sgd = SGD<Float>(parameterCount: network.parameters.count, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
+        let sgd = SGD(parameterCount: network.parameters.count, learningRate: 0.1, momentum: 0.9, weightDecay: 5e-4)
         sgd.step(parameters: network.parameters, gradients: network.gradients)
         for entry in network.parameters.layout.entries {
             let error = Self.relativeError(network.parameters.view(entry), try expected.floats("after.\(entry.name)"))

@@ -1,0 +1,110 @@
+import LandscapeCore
+import Networks
+
+/// Sharpness-Aware Minimization around any base optimizer.
+///
+/// SAM (Foret et al. 2021, arXiv:2010.01412) minimises the loss at the worst point of a rho-ball:
+/// step 1 moves the weights to `w + e` with `e = rho * g / (||g||_2 + 1e-12)`, the first-order
+/// maximiser of the loss in the ball; step 2 takes the gradient there, restores `w` exactly and
+/// lets the base optimizer step with that gradient.
+///
+/// ASAM (Kwon et al. 2021, arXiv:2102.11600) makes the ball scale-invariant with the operator
+/// `T = |w| + eta`: `e = rho * T^2 g / ||T g||_2`. Its rho is larger than SAM's, typically 0.5 to 2
+/// (the paper uses 0.5 for CIFAR-10 with SGD) against SAM's 0.05; `eta` defaults to the paper's
+/// 0.01, and 0 gives the `adaptive=True` form of the widely used PyTorch SAM.
+///
+/// Two ways to drive it, as the TensorFlow seeds of this project offer: the explicit pair
+/// `firstStep` / `secondStep`, or `step` with a closure that computes the loss and gradient at the
+/// current weights. Batch-norm running statistics must be updated by the first pass only; the
+/// closure is told which pass it computes.
+public final class SAM {
+    /// Which gradient a closure is asked for.
+    public enum Pass: Sendable {
+        /// At the weights `w`: the pass that updates batch-norm running statistics.
+        case original
+        /// At `w + e`: batch statistics are used but running statistics stay.
+        case perturbed
+
+        /// The forward mode that honours the rule above.
+        public var mode: Mode { self == .original ? .train : .training(updatesStatistics: false) }
+    }
+
+    public let base: any Optimizer
+    public var rho: Double
+    public let adaptive: Bool
+    public let eta: Double
+    private let saved: Buffer<Float>
+    private let count: Int
+    private var isPerturbed = false
+
+    public init(base: any Optimizer, parameterCount: Int, rho: Double = 0.05, adaptive: Bool = false, eta: Double = 0.01) {
+        precondition(rho >= 0 && eta >= 0, "SAM: rho \(rho) and eta \(eta) must not be negative")
+        self.base = base
+        self.rho = rho
+        self.adaptive = adaptive
+        self.eta = eta
+        count = parameterCount
+        saved = Buffer(count: parameterCount)
+    }
+
+    /// Step 1: saves `w` and moves the parameters to `w + e`. Returns the norm the perturbation is
+    /// divided by, `||g||` (SAM) or `||T g||` (ASAM).
+    @discardableResult
+    public func firstStep(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) -> Double {
+        precondition(!isPerturbed, "SAM.firstStep called twice without secondStep or restore")
+        precondition(parameters.count == count && gradients.count == count, "SAM: vectors of \(parameters.count) and \(gradients.count) for \(count) parameters")
+        let (w, g) = (parameters.pointer, UnsafePointer(gradients.pointer))
+        saved.pointer.update(from: w, count: count)
+        var sumOfSquares = 0.0
+        if adaptive {
+            for i in 0..<count {
+                let scaled = Double((abs(w[i]) + Float(eta)) * g[i])
+                sumOfSquares += scaled * scaled
+            }
+        } else {
+            for i in 0..<count { sumOfSquares += Double(g[i]) * Double(g[i]) }
+        }
+        let norm = sumOfSquares.squareRoot()
+        let scale = Float(rho / (norm + 1e-12))
+        if adaptive {
+            for i in 0..<count {
+                let t = abs(w[i]) + Float(eta)
+                w[i] += scale * t * t * g[i]
+            }
+        } else {
+            for i in 0..<count { w[i] += scale * g[i] }
+        }
+        isPerturbed = true
+        return norm
+    }
+
+    /// Puts back the weights saved by `firstStep`, bit for bit.
+    public func restore(parameters: ParameterVector<Float>) {
+        precondition(isPerturbed, "SAM.restore called without firstStep")
+        parameters.pointer.update(from: saved.pointer, count: count)
+        isPerturbed = false
+    }
+
+    /// Step 2: restores `w` and lets the base optimizer step with `gradients`, taken at `w + e`.
+    public func secondStep(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) {
+        restore(parameters: parameters)
+        base.step(parameters: parameters, gradients: gradients)
+    }
+
+    /// A whole SAM step: `computeGradient` fills the gradients at the current weights and returns
+    /// the batch's loss; it is called at `w`, then at `w + e`. Returns both evaluations.
+    @discardableResult
+    public func step(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>,
+                     _ computeGradient: (Pass) -> Evaluation) -> (original: Evaluation, perturbed: Evaluation) {
+        let original = computeGradient(.original)
+        firstStep(parameters: parameters, gradients: gradients)
+        let perturbed = computeGradient(.perturbed)
+        secondStep(parameters: parameters, gradients: gradients)
+        return (original, perturbed)
+    }
+
+    /// The method and its settings around the base optimizer's JSON.
+    public var json: String {
+        #"{"name":"\#(adaptive ? "asam" : "sam")","rho":\#(rho),"eta":\#(adaptive ? eta : 0),"base":\#(base.json)}"#
+    }
+}
