@@ -11,7 +11,7 @@ let package = Package(
     name: "landscape",
     products: [
         .executable(name: "landscape", targets: ["landscape"]),
-        .library(name: "Landscape", targets: ["LandscapeCore", "Networks", "Training"]),
+        .library(name: "Landscape", targets: ["LandscapeCore", "Networks", "Training", "Analysis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,13 +32,17 @@ let package = Package(
             dependencies: ["Networks", "LandscapeCore", "CZlib"],
             swiftSettings: numericSettings),
         .target(
+            name: "Analysis",
+            dependencies: ["Training", "Networks", "LandscapeCore", "HDF5Shim"],
+            swiftSettings: numericSettings),
+        .target(
             name: "Benchmarking",
-            dependencies: ["Training", "Networks", "LandscapeCore"],
+            dependencies: ["Analysis", "Training", "Networks", "LandscapeCore"],
             swiftSettings: numericSettings),
         .executableTarget(
             name: "landscape",
             dependencies: [
-                "Benchmarking", "Training", "Networks", "LandscapeCore",
+                "Benchmarking", "Analysis", "Training", "Networks", "LandscapeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings),
@@ -46,6 +50,9 @@ let package = Package(
         // MARK: - System libraries
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // HDF5's type and property-list identifiers are macros; the shim turns them into functions.
+        .target(name: "HDF5Shim", dependencies: ["CHDF5"]),
 
         // MARK: - Unit test bundles
         .testTarget(
@@ -57,5 +64,8 @@ let package = Package(
         .testTarget(
             name: "TrainingTests",
             dependencies: ["Training", "Networks", "LandscapeCore"]),
+        .testTarget(
+            name: "AnalysisTests",
+            dependencies: ["Analysis", "Training", "Networks", "LandscapeCore"]),
     ]
 )

@@ -71,7 +71,8 @@ public struct SafeTensorsFile: Sendable {
     /// The tensors, sorted by name so that iteration order does not depend on the JSON parser.
     public let entries: [SafeTensorsEntry]
 
-    private let source: String
+    /// How errors name the file: its path, or the name given to `init(data:source:)`.
+    public let source: String
     private let contents: Data
     private let dataStart: Int
     private let index: [String: Int]
@@ -179,7 +180,7 @@ public struct SafeTensorsFile: Sendable {
         var shape: [Int] = []
         var count = 1
         for dimJSON in shapeJSON {
-            guard let dim = integer(dimJSON), dim >= 0 else {
+            guard let dim = JSONInteger.value(dimJSON), dim >= 0 else {
                 throw fail("tensor '\(name)' has shape dimension \(dimJSON), not a non-negative integer")
             }
             let (product, overflow) = count.multipliedReportingOverflow(by: dim)
@@ -190,7 +191,7 @@ public struct SafeTensorsFile: Sendable {
             count = product
         }
         guard let offsetsJSON = object["data_offsets"] as? [Any], offsetsJSON.count == 2,
-              let begin = integer(offsetsJSON[0]), let end = integer(offsetsJSON[1])
+              let begin = JSONInteger.value(offsetsJSON[0]), let end = JSONInteger.value(offsetsJSON[1])
         else {
             throw fail("tensor '\(name)' has no \"data_offsets\" pair of integers")
         }
@@ -205,16 +206,6 @@ public struct SafeTensorsFile: Sendable {
             throw fail("tensor '\(name)' spans \(end - begin) bytes but \(count) elements of \(dtype.rawValue) need \(overflow ? "more than Int.max" : String(bytes))")
         }
         return SafeTensorsEntry(name: name, dtype: dtype, shape: shape, byteRange: begin..<end)
-    }
-
-    /// The value of a JSON integer, or nil for anything else: Foundation parses `2.0` and `true` as
-    /// numbers too, and the format (like its reference implementation) accepts neither as a size.
-    private static func integer(_ json: Any) -> Int? {
-        guard let number = json as? NSNumber else { return nil }
-        switch String(cString: number.objCType) {
-        case "c", "B", "f", "d": return nil
-        default: return json as? Int
-        }
     }
 
     /// The entry named `name`, or nil.

@@ -1,4 +1,5 @@
 import Foundation
+import LandscapeCore
 
 /// A model of the zoo and its arguments: enough to rebuild it with no other input. Its JSON form is
 /// the `architecture` metadata of a checkpoint, e.g. `{"name":"cnn","channels":1,"classes":10,"side":28}`.
@@ -45,7 +46,7 @@ public struct Architecture: Equatable, Hashable, Sendable, CustomStringConvertib
         case "mlp": self.init(family: .mlp, channels: channels, side: side, classes: classes)
         case "cnn": self.init(family: .cnn, channels: channels, side: side, classes: classes)
         default:
-            guard name.hasPrefix("resnet"), let depth = Int(name.dropFirst("resnet".count)) else {
+            guard name.hasPrefix("resnet"), name.dropFirst("resnet".count).allSatisfy(\.isNumber), let depth = Int(name.dropFirst("resnet".count)) else {
                 throw ArchitectureError("unknown model '\(name)'; expected mlp, cnn, resnet8 or resnetD with D = 6k + 2 (resnet20, resnet32, ...)")
             }
             self.init(family: .resnet, channels: channels, side: side, classes: classes, depth: depth, width: width ?? 16)
@@ -102,7 +103,7 @@ public struct Architecture: Equatable, Hashable, Sendable, CustomStringConvertib
         }
         func integer(_ key: String, default value: Int) throws(ArchitectureError) -> Int {
             guard let raw = object[key] else { return value }
-            guard let number = raw as? Int else { throw ArchitectureError("\(source): architecture field \"\(key)\" is not an integer") }
+            guard let number = JSONInteger.value(raw) else { throw ArchitectureError("\(source): architecture field \"\(key)\" is not an integer") }
             return number
         }
         let channels = try integer("channels", default: 1)
@@ -112,7 +113,7 @@ public struct Architecture: Equatable, Hashable, Sendable, CustomStringConvertib
         case "mlp":
             let hidden = try integer("hidden", default: 256)
             self.init(family: .mlp, channels: channels, side: side, classes: classes, hidden: hidden)
-            if let inputs = object["inputs"] as? Int, inputs != channels * side * side {
+            if let inputs = object["inputs"].flatMap(JSONInteger.value), inputs != channels * side * side {
                 throw ArchitectureError("\(source): mlp inputs \(inputs) is not channels * side^2 = \(channels * side * side)")
             }
         case "cnn":
@@ -121,9 +122,17 @@ public struct Architecture: Equatable, Hashable, Sendable, CustomStringConvertib
             self.init(family: .resnet, channels: channels, side: side, classes: classes,
                       depth: try integer("depth", default: 8), width: try integer("width", default: 16))
         default:
-            try self.init(name: name, channels: channels, side: side, classes: classes)
+            do {
+                try self.init(name: name, channels: channels, side: side, classes: classes)
+            } catch {
+                throw ArchitectureError("\(source): \(error.description)")
+            }
         }
-        try validate()
+        do {
+            try validate()
+        } catch {
+            throw ArchitectureError("\(source): \(error.description)")
+        }
     }
 
     /// The layers, in order.

@@ -4,10 +4,12 @@ import LandscapeCore
 /// no dilation), weight `[out, in, k, k]`, optional bias `[out]`.
 ///
 /// Activations are channels-last. Forward unrolls the input into a matrix `cols` of
-/// `n * oh * ow` rows by `in * k * k` columns, ordered `(in, ky, kx)` so that a row meets the weight's
-/// own PyTorch layout, and computes the whole batch with one GEMM: `y = cols * W^T`, which is the
-/// channels-last output. Backward is two more GEMMs, `dW = dy^T * cols` and `dcols = dy * W`, and
-/// `dcols` is folded back onto the input (col2im).
+/// `n * oh * ow` rows by `k * k * in` columns, ordered `(ky, kx, in)` so that each kernel position
+/// contributes one contiguous run of channels, and computes the whole batch with one GEMM:
+/// `y = cols * W'^T`, which is the channels-last output. `W'` is the weight permuted from PyTorch's
+/// `(in, ky, kx)` order into `(ky, kx, in)`, a small copy made per pass. Backward is two more GEMMs,
+/// `dW' = dy^T * cols` (permuted back into PyTorch's order) and `dcols = dy * W'`, and `dcols` is
+/// folded back onto the input (col2im).
 ///
 /// The column matrices live in a workspace shared by all convolutions of a network, so memory grows
 /// with the largest layer rather than with the sum of all layers; backward unrolls its input again
@@ -20,6 +22,8 @@ public final class Conv2d<T: Scalar> {
     let computesInputGradient: Bool
 
     private let workspace: ConvolutionWorkspace<T>
+    /// The weight, or its gradient, in `(ky, kx, in)` column order.
+    private let permutedWeight: Buffer<T>
     private let output = Buffer<T>(count: 0)
     private let inputGradient = Buffer<T>(count: 0)
     private var input: Tensor<T>?
@@ -41,9 +45,10 @@ public final class Conv2d<T: Scalar> {
         biasGradient = biasOffset.map { gradients.pointer + $0 }
         self.computesInputGradient = computesInputGradient
         self.workspace = workspace
+        permutedWeight = Buffer(count: outputs * inputs * kernel * kernel)
     }
 
-    /// Columns of the unrolled input: `in * k * k`.
+    /// Columns of the unrolled input: `k * k * in`.
     var patchSize: Int { inputs * kernel * kernel }
 
     /// The output shape for an input shape.
@@ -67,13 +72,31 @@ public final class Conv2d<T: Scalar> {
         return workspace.columns.pointer
     }
 
+    /// Copies between PyTorch's `[out][in][ky][kx]` and the columns' `[out][ky][kx][in]` order.
+    private func permute(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, toColumnOrder: Bool) {
+        let area = kernel * kernel
+        for o in 0..<outputs {
+            let (from, to) = (source + o * patchSize, destination + o * patchSize)
+            for c in 0..<inputs {
+                for position in 0..<area {
+                    if toColumnOrder {
+                        to[position * inputs + c] = from[c * area + position]
+                    } else {
+                        to[c * area + position] = from[position * inputs + c]
+                    }
+                }
+            }
+        }
+    }
+
     func forward(_ x: Tensor<T>) -> Tensor<T> {
         let y = outputShape(x.shape)
         output.reserve(y.count)
         input = x
         let cols = columns(of: x, outputShape: y)
+        permute(weight, permutedWeight.pointer, toColumnOrder: true)
         T.gemm(transposeA: false, transposeB: true, m: y.pixels, n: outputs, k: patchSize,
-               alpha: 1, a: cols, lda: patchSize, b: weight, ldb: patchSize, beta: 0, c: output.pointer, ldc: outputs)
+               alpha: 1, a: cols, lda: patchSize, b: permutedWeight.pointer, ldb: patchSize, beta: 0, c: output.pointer, ldc: outputs)
         if let bias { RowKernels.addToEveryRow(bias, output.pointer, rows: y.pixels, columns: outputs) }
         return Tensor(output.pointer, y)
     }
@@ -86,40 +109,45 @@ public final class Conv2d<T: Scalar> {
         precondition(dy.shape == y, "Conv2d.backward: output gradient \(dy.shape), expected \(y)")
         let cols = columns(of: x, outputShape: y)
         T.gemm(transposeA: true, transposeB: false, m: outputs, n: patchSize, k: y.pixels,
-               alpha: 1, a: dy.pointer, lda: outputs, b: cols, ldb: patchSize, beta: 0, c: weightGradient, ldc: patchSize)
+               alpha: 1, a: dy.pointer, lda: outputs, b: cols, ldb: patchSize, beta: 0, c: permutedWeight.pointer, ldc: patchSize)
+        permute(permutedWeight.pointer, weightGradient, toColumnOrder: false)
         if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, into: biasGradient) }
         guard computesInputGradient else { return nil }
+        permute(weight, permutedWeight.pointer, toColumnOrder: true)
         inputGradient.reserve(x.shape.count)
         if isPointwise {
             T.gemm(transposeA: false, transposeB: false, m: y.pixels, n: patchSize, k: outputs,
-                   alpha: 1, a: dy.pointer, lda: outputs, b: weight, ldb: patchSize, beta: 0, c: inputGradient.pointer, ldc: patchSize)
+                   alpha: 1, a: dy.pointer, lda: outputs, b: permutedWeight.pointer, ldb: patchSize, beta: 0, c: inputGradient.pointer, ldc: patchSize)
         } else {
             workspace.columnGradient.reserve(y.pixels * patchSize)
             T.gemm(transposeA: false, transposeB: false, m: y.pixels, n: patchSize, k: outputs,
-                   alpha: 1, a: dy.pointer, lda: outputs, b: weight, ldb: patchSize, beta: 0, c: workspace.columnGradient.pointer, ldc: patchSize)
+                   alpha: 1, a: dy.pointer, lda: outputs, b: permutedWeight.pointer, ldb: patchSize, beta: 0,
+                   c: workspace.columnGradient.pointer, ldc: patchSize)
             fold(workspace.columnGradient.pointer, into: inputGradient.pointer, inputShape: x.shape, outputShape: y)
         }
         return Tensor(inputGradient.pointer, x.shape)
     }
 
-    /// im2col: row `(n, oy, ox)`, column `(c, ky, kx)` holds `x[n, oy*s - p + ky, ox*s - p + kx, c]`,
-    /// zero outside the image.
-    private func unroll(_ x: Tensor<T>, into cols: UnsafeMutablePointer<T>, outputShape y: Shape) {
-        let (height, width, channels) = (x.shape.height, x.shape.width, x.shape.channels)
-        var row = cols
+    /// Calls `body(row, pixel)` for every row of the column matrix and kernel position
+    /// `(ky, kx)` whose input pixel lies inside the image, with the offsets of the `in`-long runs:
+    /// `row` into the column matrix, `pixel` into the batch. Rows are visited in order, so the
+    /// traversal is the same for unrolling and folding.
+    @inline(__always)
+    private func forEachRun(_ x: Shape, _ y: Shape, outside: (Int) -> Void, _ body: (Int, Int) -> Void) {
+        var row = 0
         for n in 0..<y.n {
-            let image = x.pointer + n * x.shape.sampleSize
+            let image = n * x.sampleSize
             for oy in 0..<y.height {
                 for ox in 0..<y.width {
-                    var column = 0
-                    for c in 0..<channels {
-                        for ky in 0..<kernel {
-                            let iy = oy * stride - padding + ky
-                            for kx in 0..<kernel {
-                                let ix = ox * stride - padding + kx
-                                row[column] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
-                                    ? image[(iy * width + ix) * channels + c] : 0
-                                column += 1
+                    for ky in 0..<kernel {
+                        let iy = oy * stride - padding + ky
+                        for kx in 0..<kernel {
+                            let ix = ox * stride - padding + kx
+                            let column = row + (ky * kernel + kx) * inputs
+                            if iy >= 0 && iy < x.height && ix >= 0 && ix < x.width {
+                                body(column, image + (iy * x.width + ix) * inputs)
+                            } else {
+                                outside(column)
                             }
                         }
                     }
@@ -129,31 +157,24 @@ public final class Conv2d<T: Scalar> {
         }
     }
 
-    /// col2im, the adjoint of `unroll`: each column entry is added back to the input pixel it came from.
+    /// im2col: row `(n, oy, ox)`, columns `(ky, kx, :)` hold the channels of
+    /// `x[n, oy*s - p + ky, ox*s - p + kx, :]`, zero outside the image.
+    private func unroll(_ x: Tensor<T>, into cols: UnsafeMutablePointer<T>, outputShape y: Shape) {
+        let channels = inputs
+        let source = x.pointer
+        forEachRun(x.shape, y, outside: { (cols + $0).update(repeating: 0, count: channels) }) { column, pixel in
+            (cols + column).update(from: source + pixel, count: channels)
+        }
+    }
+
+    /// col2im, the adjoint of `unroll`: each run of the column matrix is added back onto the pixel
+    /// it came from.
     private func fold(_ cols: UnsafeMutablePointer<T>, into dx: UnsafeMutablePointer<T>, inputShape x: Shape, outputShape y: Shape) {
         dx.update(repeating: 0, count: x.count)
-        let (height, width, channels) = (x.height, x.width, x.channels)
-        var row = UnsafePointer(cols)
-        for n in 0..<y.n {
-            let image = dx + n * x.sampleSize
-            for oy in 0..<y.height {
-                for ox in 0..<y.width {
-                    var column = 0
-                    for c in 0..<channels {
-                        for ky in 0..<kernel {
-                            let iy = oy * stride - padding + ky
-                            for kx in 0..<kernel {
-                                let ix = ox * stride - padding + kx
-                                if iy >= 0 && iy < height && ix >= 0 && ix < width {
-                                    image[(iy * width + ix) * channels + c] += row[column]
-                                }
-                                column += 1
-                            }
-                        }
-                    }
-                    row += patchSize
-                }
-            }
+        let channels = inputs
+        forEachRun(x, y, outside: { _ in }) { column, pixel in
+            let (from, to) = (cols + column, dx + pixel)
+            for c in 0..<channels { to[c] += from[c] }
         }
     }
 }

@@ -2,7 +2,10 @@ import LandscapeCore
 
 /// Max pooling over `size x size` windows with stride `size`, no padding, floor for the output size
 /// (PyTorch's `F.max_pool2d(x, size)`). The first maximum in scan order wins, as in PyTorch's CPU
-/// kernel; backward sends each output gradient to that input.
+/// kernel, and NaN propagates; backward sends each output gradient to that input.
+///
+/// Channels-last, a window position is a contiguous run of channels, so each output pixel is an
+/// element-wise maximum of `size^2` runs.
 public final class MaxPool2d<T: Scalar> {
     public let size: Int
     private let output = Buffer<T>(count: 0)
@@ -28,27 +31,30 @@ public final class MaxPool2d<T: Scalar> {
         argmax.reserve(y.count)
         inputShape = x.shape
         let channels = x.shape.channels
+        let (source, best, index) = (x.pointer, output.pointer, argmax.pointer)
         var out = 0
         for n in 0..<y.n {
             for oy in 0..<y.height {
                 for ox in 0..<y.width {
+                    let corner = ((n * x.shape.height + oy * size) * x.shape.width + ox * size) * channels
                     for c in 0..<channels {
-                        var best = (n * x.shape.height + oy * size) * x.shape.width * channels + ox * size * channels + c
-                        var bestValue = x.pointer[best]
-                        for ky in 0..<size {
-                            for kx in 0..<size {
-                                let index = ((n * x.shape.height + oy * size + ky) * x.shape.width + ox * size + kx) * channels + c
-                                let value = x.pointer[index]
-                                if value > bestValue || value.isNaN {
-                                    best = index
-                                    bestValue = value
+                        best[out + c] = source[corner + c]
+                        index[out + c] = Int32(corner + c)
+                    }
+                    for ky in 0..<size {
+                        for kx in 0..<size where ky > 0 || kx > 0 {
+                            let run = corner + (ky * x.shape.width + kx) * channels
+                            for c in 0..<channels {
+                                let value = source[run + c]
+                                // `!(value <= best)` is true for a larger value or a NaN.
+                                if !(value <= best[out + c]) && !best[out + c].isNaN {
+                                    best[out + c] = value
+                                    index[out + c] = Int32(run + c)
                                 }
                             }
                         }
-                        output.pointer[out] = bestValue
-                        argmax.pointer[out] = Int32(best)
-                        out += 1
                     }
+                    out += channels
                 }
             }
         }

@@ -25,7 +25,7 @@ extension Network {
     /// absent; a tensor the model does not have is an error, as PyTorch's `load_state_dict(strict=True)`.
     /// Floats of any width are converted. Nothing is changed unless the whole file fits.
     public func load(_ file: SafeTensorsFile) throws(SafeTensorsError) {
-        let source = file.url.path
+        let source = file.source
         var known = Set<String>()
         var values: [(ParameterVector<T>, ParameterEntry, [Double])] = []
         for vector in [parameters, state] {

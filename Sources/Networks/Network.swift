@@ -43,6 +43,9 @@ public final class Network<T: Scalar> {
     /// The shape of one input sample (`n` is 1).
     public let inputShape: Shape
 
+    /// The layers as values, and whether the input gradient is computed: enough to build a copy.
+    public let specs: [LayerSpec]
+    private let computesInputGradient: Bool
     private let layers: [Layer<T>]
     private let criterion = SoftmaxCrossEntropy<T>()
     private let hasBatchNorm: Bool
@@ -58,6 +61,8 @@ public final class Network<T: Scalar> {
     /// `computesInputGradient`, `backward` also returns the gradient with respect to the input.
     public init(layers specs: [LayerSpec], inputShape: Shape, computesInputGradient: Bool = false, architecture: Architecture? = nil) {
         self.architecture = architecture
+        self.specs = specs
+        self.computesInputGradient = computesInputGradient
         self.inputShape = inputShape.with(n: 1)
         var parameterLayout = ParameterLayout()
         var stateLayout = ParameterLayout()
@@ -75,6 +80,16 @@ public final class Network<T: Scalar> {
             needsGradient = needsGradient || spec.hasParameters
         }
         self.layers = layers
+    }
+
+    /// An independent network with the same layers, parameters, statistics and batch count (for
+    /// evaluating on several threads at once).
+    public func copy() -> Network<T> {
+        let copy = Network(layers: specs, inputShape: inputShape, computesInputGradient: computesInputGradient, architecture: architecture)
+        copy.parameters.copy(from: parameters)
+        copy.state.copy(from: state)
+        copy.batchesTracked = batchesTracked
+        return copy
     }
 
     /// The model's name for messages.

@@ -29,14 +29,15 @@ public final class AdamW: Optimizer {
         precondition(parameters.count == count && gradients.count == count, "AdamW: vectors of \(parameters.count) and \(gradients.count) for \(count) parameters")
         steps += 1
         let (w, g, m, v) = (parameters.pointer, UnsafePointer(gradients.pointer), firstMoment.pointer, secondMoment.pointer)
-        let (b1, b2) = (Float(beta1), Float(beta2))
+        // The coefficients are formed in Double, as PyTorch does: 1 - Float(0.999) is 1.3e-5 off.
+        let (b1, b2, c1, c2) = (Float(beta1), Float(beta2), Float(1 - beta1), Float(1 - beta2))
         let correction1 = Float(1 - pow(beta1, Double(steps)))
         let correction2Root = Float((1 - pow(beta2, Double(steps))).squareRoot())
         let (lr, decay, eps) = (Float(learningRate), Float(1 - learningRate * weightDecay), Float(epsilon))
         for i in 0..<count {
             w[i] *= decay
-            m[i] = b1 * m[i] + (1 - b1) * g[i]
-            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+            m[i] = b1 * m[i] + c1 * g[i]
+            v[i] = b2 * v[i] + c2 * g[i] * g[i]
             w[i] -= lr * (m[i] / correction1) / (v[i].squareRoot() / correction2Root + eps)
         }
     }

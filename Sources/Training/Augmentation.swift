@@ -1,13 +1,14 @@
 import LandscapeCore
 
 /// Random training-time transformations of a batch of images: a padded random crop and a random
-/// horizontal flip, the standard CIFAR recipe (`cropPadding: 4, horizontalFlip: true`).
+/// horizontal flip, the standard CIFAR recipe (`cropPadding: 4, horizontalFlip: true`). Off by
+/// default: the Fashion-MNIST reference training uses none.
 ///
 /// Padding is with 0 in normalised space, which is the training-set mean colour. PyTorch's
 /// `RandomCrop(padding:)`, applied before `Normalize`, pads the raw image with black instead, which
-/// normalisation turns into `-mean_c / std_c` per channel (about -2 for CIFAR). The translations are
-/// the same; only the value of the border pixels differs (mean grey here, black there). Padding
-/// with the mean keeps this type independent of any data set's statistics.
+/// normalisation turns into `-mean_c / std_c` per channel (-1.99, -1.98, -1.71 for CIFAR-10). The
+/// translations are the same; only the value of the border pixels differs (mean grey here, black
+/// there). Padding with the mean keeps this type independent of any data set's statistics.
 public struct Augmentation: Equatable, Sendable {
     /// Pixels of padding on each side before a random crop back to the original size; 0 disables
     /// cropping.
@@ -15,6 +16,8 @@ public struct Augmentation: Equatable, Sendable {
     /// Whether to mirror each image left to right with probability 1/2.
     public var horizontalFlip: Bool
 
+    /// An augmentation; the defaults do nothing, `Augmentation(cropPadding: 4, horizontalFlip: true)`
+    /// is the usual CIFAR setting.
     public init(cropPadding: Int = 0, horizontalFlip: Bool = false) {
         precondition(cropPadding >= 0, "Augmentation: crop padding \(cropPadding) is negative")
         self.cropPadding = cropPadding

@@ -20,7 +20,7 @@ public enum LearningRateSchedule: Equatable, Sendable, CustomStringConvertible {
             return base * pow(gamma, Double(step / stepsPerEpoch / every))
         case let .cosine(warmupEpochs):
             let total = stepsPerEpoch * epochs
-            let warmup = min(Int((warmupEpochs * Double(stepsPerEpoch)).rounded()), total - 1)
+            let warmup = Int(min((warmupEpochs * Double(stepsPerEpoch)).rounded(), Double(total - 1)))
             if step < warmup { return base * Double(step + 1) / Double(warmup) }
             let t = Double(step - warmup) / Double(max(total - warmup, 1))
             return base * (1 + cos(Double.pi * t)) / 2
@@ -29,18 +29,18 @@ public enum LearningRateSchedule: Equatable, Sendable, CustomStringConvertible {
 
     /// Parses `constant`, `step:EVERY:GAMMA` (e.g. `step:30:0.1`) or `cosine[:WARMUP_EPOCHS]`.
     public init(argument: String) throws(TrainingError) {
-        let parts = argument.split(separator: ":").map(String.init)
+        let parts = argument.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         switch parts.first {
         case "constant" where parts.count == 1:
             self = .constant
         case "step" where parts.count == 3:
-            guard let every = Int(parts[1]), every > 0, let gamma = Double(parts[2]), gamma > 0 else {
+            guard let every = Int(parts[1]), every > 0, let gamma = Double(parts[2]), gamma > 0, gamma.isFinite else {
                 throw TrainingError("--schedule \(argument): expected step:EVERY:GAMMA with EVERY > 0 epochs and GAMMA > 0, e.g. step:30:0.1")
             }
             self = .step(every: every, gamma: gamma)
         case "cosine" where parts.count <= 2:
             let warmup = parts.count == 2 ? Double(parts[1]) : 0
-            guard let warmup, warmup >= 0 else {
+            guard let warmup, warmup >= 0, warmup.isFinite else {
                 throw TrainingError("--schedule \(argument): expected cosine or cosine:WARMUP_EPOCHS with a non-negative number")
             }
             self = .cosine(warmupEpochs: warmup)

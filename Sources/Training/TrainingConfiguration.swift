@@ -77,10 +77,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard learningRate > 0, learningRate.isFinite else { throw TrainingError("--lr must be positive, got \(learningRate)") }
         _ = try LearningRateSchedule(argument: schedule)
         guard momentum >= 0, momentum < 1 else { throw TrainingError("--momentum must be in [0, 1), got \(momentum)") }
-        guard weightDecay >= 0 else { throw TrainingError("--weight-decay must not be negative, got \(weightDecay)") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw TrainingError("--weight-decay must not be negative, got \(weightDecay)") }
         guard !nesterov || (momentum > 0 && optimizer == .sgd) else { throw TrainingError("--nesterov needs the sgd base optimizer and --momentum > 0") }
         guard rho >= 0, rho.isFinite else { throw TrainingError("--rho must not be negative, got \(rho)") }
-        guard eta >= 0 else { throw TrainingError("--eta must not be negative, got \(eta)") }
+        guard eta >= 0, eta.isFinite else { throw TrainingError("--eta must not be negative, got \(eta)") }
         guard labelSmoothing >= 0, labelSmoothing < 1 else { throw TrainingError("--label-smoothing must be in [0, 1), got \(labelSmoothing)") }
         guard accumulation >= 1, accumulation <= batchSize / 2 else {
             throw TrainingError("--accumulation must be between 1 and half the batch size (\(batchSize / 2)), got \(accumulation)")

@@ -25,42 +25,16 @@ struct DataOptions: ParsableArguments, CustomStringConvertible {
     }
 
     func load() throws -> Sets {
-        var sets = try loadSource()
+        let source = try DataSource(data)
+        var sets = Sets(train: source.train, test: source.test, augmentation: try Self.augmentation(augment ?? "none"),
+                        preprocessing: source.preprocessing)
         if let subset {
             guard let selection = Subset(argument: subset) else {
                 throw ValidationError("--subset \(subset): expected N or random:N[:SEED] with N > 0")
             }
             sets.train = try sets.train.subset(selection)
         }
-        sets.augmentation = try Self.augmentation(augment ?? "none")
         return sets
-    }
-
-    private func loadSource() throws -> Sets {
-        func cifar(_ variant: CIFAR.Variant, _ path: Substring) throws -> Sets {
-            let directory = URL(fileURLWithPath: String(path))
-            return Sets(train: try CIFAR.load(variant, split: .train, directory: directory),
-                        test: try CIFAR.load(variant, split: .test, directory: directory),
-                        augmentation: .none, preprocessing: "per-channel (p / 255 - mean) / std of \(variant.rawValue)")
-        }
-        switch data {
-        case "spirals":
-            return Sets(train: SyntheticData.twoSpirals(count: 2000, noise: 0.05, seed: 0),
-                        test: SyntheticData.twoSpirals(count: 1000, noise: 0.05, seed: 1), augmentation: .none, preprocessing: "none")
-        case "blobs":
-            return Sets(train: SyntheticData.gaussianBlobs(count: 2000, classes: 4, features: 2, spread: 1, seed: 0),
-                        test: SyntheticData.gaussianBlobs(count: 1000, classes: 4, features: 2, spread: 1, seed: 1),
-                        augmentation: .none, preprocessing: "none")
-        case let name where name.hasPrefix("cifar10:"):
-            return try cifar(.cifar10, name.dropFirst("cifar10:".count))
-        case let name where name.hasPrefix("cifar100:"):
-            return try cifar(.cifar100, name.dropFirst("cifar100:".count))
-        default:
-            let directory = data == "fashion-mnist" ? FashionMNIST.defaultDirectory : URL(fileURLWithPath: data)
-            return Sets(train: try FashionMNIST.load(split: .train, directory: directory),
-                        test: try FashionMNIST.load(split: .test, directory: directory),
-                        augmentation: .none, preprocessing: "(p / 255 - 0.2860) / 0.3530")
-        }
     }
 
     static func augmentation(_ argument: String) throws -> Augmentation {

@@ -126,6 +126,16 @@ struct ArchitectureTests {
         }
     }
 
+    /// JSON `true` and `false` are not integers, as the safetensors reader also holds for its sizes.
+    @Test("a boolean architecture field is rejected as not an integer", arguments: [
+        (#"{"name":"cnn","channels":true}"#, "channels"),
+        (#"{"name":"resnet","depth":8,"width":true}"#, "width"),
+    ])
+    func booleanField(_ json: String, field: String) throws {
+        let error = #expect(throws: ArchitectureError.self) { try Architecture(json: json, source: "model.safetensors") }
+        #expect(error?.description.contains(#"field "\#(field)" is not an integer"#) == true, "\(String(describing: error))")
+    }
+
     // MARK: - FLOPs
 
     @Test("forward FLOPs of the reference models")

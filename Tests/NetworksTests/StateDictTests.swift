@@ -145,6 +145,17 @@ struct StateDictTests {
         #expect(error.problem.contains("missing tensor '\(name)'"), "\(error.description)")
     }
 
+    /// An in-memory file is named by the source it was given, as `SafeTensorsFile`'s own errors name it.
+    @Test("load errors name an in-memory file by its source")
+    func errorNamesSource() throws {
+        let tensors = Self.trained(Self.small).stateDict().filter { $0.name != "fc1.bias" }
+        let network = Network<Float>(Self.small)
+        let file = try Self.file(tensors, source: "memory.safetensors")
+        let error = try #require(throws: SafeTensorsError.self) { try network.load(file) }
+        #expect(error.file == "memory.safetensors")
+        #expect(error.description == "memory.safetensors: \(error.problem)")
+    }
+
     @Test("a tensor of the wrong shape is rejected with both shapes")
     func wrongShape() throws {
         var tensors = Self.trained(Self.small).stateDict()

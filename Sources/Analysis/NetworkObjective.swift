@@ -1,0 +1,81 @@
+import LandscapeCore
+import Networks
+import Training
+
+/// The mean loss of a network over a fixed evaluation set as a function of its parameters.
+///
+/// Batch-norm uses its running statistics by default (`Mode.evaluation`), so the function is a
+/// deterministic function of the weights; `.training(updatesStatistics: false)` evaluates with batch
+/// statistics instead. The running statistics themselves never change.
+public final class NetworkObjective: Objective {
+    public let network: Network<Float>
+    public let data: Dataset
+    public let mode: Mode
+    /// The parameters the network had when the objective was made.
+    public let origin: [Double]
+    /// Forward passes over the whole set so far (a gradient counts as one).
+    public private(set) var passes = 0
+    private let loader: BatchLoader
+    private let accumulated: Buffer<Double>
+
+    public init(network: Network<Float>, data: Dataset, batchSize: Int = 500, mode: Mode = .evaluation) {
+        precondition(data.count > 0, "NetworkObjective: no data")
+        self.network = network
+        self.data = data
+        self.mode = mode
+        origin = network.parameters.elements.map(Double.init)
+        loader = BatchLoader(data, batchSize: min(batchSize, data.count), seed: 0, shuffles: false)
+        accumulated = Buffer(count: network.parameters.count)
+    }
+
+    public var dimension: Int { network.parameters.count }
+
+    public var blocks: [(name: String, range: Range<Int>)] {
+        network.parameters.layout.entries.map { ($0.name, $0.range) }
+    }
+
+    /// Puts `point` into the network's parameters.
+    public func load(_ point: [Double]) {
+        precondition(point.count == dimension, "NetworkObjective: point of \(point.count) for \(dimension) parameters")
+        let w = network.parameters.pointer
+        for i in 0..<dimension { w[i] = Float(point[i]) }
+    }
+
+    /// Loss and accuracy at `point` over the whole set.
+    public func evaluation(at point: [Double]) -> Evaluation {
+        load(point)
+        passes += 1
+        var total = Evaluation(loss: 0, correct: 0, count: 0)
+        for index in 0..<loader.batchCount {
+            let (images, labels) = loader.batch(index)
+            total = total.merged(with: network.loss(images, labels: labels, mode: mode))
+        }
+        return total
+    }
+
+    public func value(at point: [Double]) -> Double { evaluation(at: point).loss }
+
+    public func gradient(at point: [Double]) -> (value: Double, gradient: [Double]) {
+        load(point)
+        passes += 1
+        accumulated.zero(dimension)
+        var total = Evaluation(loss: 0, correct: 0, count: 0)
+        let (sum, g) = (accumulated.pointer, network.gradients.pointer)
+        for index in 0..<loader.batchCount {
+            let (images, labels) = loader.batch(index)
+            let batch = network.lossAndGradient(images, labels: labels, mode: mode)
+            total = total.merged(with: batch)
+            let weight = Double(batch.count) / Double(data.count)
+            for i in 0..<dimension { sum[i] += weight * Double(g[i]) }
+        }
+        return (total.loss, Array(UnsafeBufferPointer(start: sum, count: dimension)))
+    }
+
+    /// By central differences of float32 gradients (relative accuracy about 1e-6 over a data set).
+    public func hessianVectorProduct(at point: [Double], _ vector: [Double]) -> [Double] {
+        centralDifferenceHessianVectorProduct(at: point, vector, gradientAccuracy: 1e-6)
+    }
+
+    /// Puts the original parameters back.
+    public func restore() { load(origin) }
+}

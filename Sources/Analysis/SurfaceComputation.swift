@@ -1,0 +1,147 @@
+import Dispatch
+import Foundation
+import LandscapeCore
+import Networks
+import Training
+
+/// Loss and accuracy on a 1-D or 2-D grid around a network's weights, `w(a, b) = w + a d1 + b d2`
+/// (Li et al. 2018), on one or more evaluation sets, written cell by cell into a `SurfaceFile`.
+///
+/// Cells still holding -1 in the file are the ones computed, so a stopped run rerun on the same file
+/// computes only what is missing and ends with the same values. The grid points are shared out
+/// over `threads` workers, each with its own copy of the network and single-threaded BLAS, which
+/// on a small machine beats one worker with threaded GEMMs (the element-wise passes between GEMMs
+/// run in parallel too). A cell's value does not depend on which worker computed it.
+public final class SurfaceComputation: @unchecked Sendable {
+    public let network: Network<Float>
+    public let x: [Double]
+    public let y: [Double]?
+    public let directions: (x: Direction, y: Direction?)
+    /// Evaluation sets by name, e.g. `train` and `test`: quantities `<name>_loss` and `<name>_acc`.
+    public let sets: [(name: String, data: Dataset)]
+    public let mode: Mode
+    public let threads: Int
+    public let batchSize: Int
+
+    public init(network: Network<Float>, x: [Double], y: [Double]?, directions: (x: Direction, y: Direction?),
+                sets: [(name: String, data: Dataset)], mode: Mode = .evaluation, threads: Int = 2, batchSize: Int = 500) {
+        precondition((y == nil) == (directions.y == nil), "SurfaceComputation: a 2-D grid needs two directions")
+        precondition(directions.x.parameters.count == network.parameters.count, "SurfaceComputation: direction does not fit the network")
+        self.network = network
+        self.x = x
+        self.y = y
+        self.directions = directions
+        self.sets = sets
+        self.mode = mode
+        self.threads = max(1, threads)
+        self.batchSize = batchSize
+    }
+
+    /// The names of the datasets a surface file of this computation holds.
+    public var quantities: [String] { sets.flatMap { ["\($0.name)_loss", "\($0.name)_acc"] } }
+
+    /// Computes every missing cell of `file`, calling `progress(done, total)` after each (from the
+    /// worker threads, one call at a time).
+    public func run(into file: SurfaceFile, progress: @escaping (Int, Int) -> Void = { _, _ in }) throws {
+        let missing = try file.missingCells()
+        let total = x.count * (y?.count ?? 1)
+        progress(total - missing.count, total)
+        guard !missing.isEmpty else { return }
+        let schedule = CellSchedule(file: file, cells: missing, done: total - missing.count, total: total, progress: progress)
+        let workers = (0..<min(threads, missing.count)).map { _ in Worker(self) }
+        BLASThreads.with(workers.count > 1 ? 1 : BLASThreads.count) {
+            DispatchQueue.concurrentPerform(iterations: workers.count) { index in
+                let worker = workers[index]
+                while let cell = schedule.next() {
+                    schedule.finish(cell, worker.evaluate(a: x[cell.i], b: y?[cell.j] ?? 0))
+                }
+            }
+        }
+        if let failure = schedule.failure { throw failure }
+    }
+
+    /// The cells still to do, handed out one at a time, and the file their results go to; every
+    /// access is under one lock, so workers share it safely.
+    final class CellSchedule: @unchecked Sendable {
+        private let lock = NSLock()
+        private let file: SurfaceFile
+        private let cells: [(i: Int, j: Int)]
+        private var position = 0
+        private var done: Int
+        private let total: Int
+        private let progress: (Int, Int) -> Void
+        private(set) var failure: (any Error)?
+
+        init(file: SurfaceFile, cells: [(i: Int, j: Int)], done: Int, total: Int, progress: @escaping (Int, Int) -> Void) {
+            self.file = file
+            self.cells = cells
+            self.done = done
+            self.total = total
+            self.progress = progress
+        }
+
+        /// The next cell to compute, or nil when all are handed out or a write failed.
+        func next() -> (i: Int, j: Int)? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard position < cells.count, failure == nil else { return nil }
+            position += 1
+            return cells[position - 1]
+        }
+
+        /// Writes a cell's values (flushed to disk) and reports progress.
+        func finish(_ cell: (i: Int, j: Int), _ values: [String: Double]) {
+            lock.lock()
+            defer { lock.unlock() }
+            do {
+                try file.write(i: cell.i, j: cell.j, values)
+                done += 1
+                progress(done, total)
+            } catch {
+                failure = error
+            }
+        }
+    }
+
+    /// One thread's network, batches and point arithmetic.
+    final class Worker: @unchecked Sendable {
+        let computation: SurfaceComputation
+        let network: Network<Float>
+        let origin: [Double], originState: [Double]
+        let loaders: [(name: String, loader: BatchLoader)]
+
+        init(_ computation: SurfaceComputation) {
+            self.computation = computation
+            network = computation.network.copy()
+            origin = network.parameters.elements.map(Double.init)
+            originState = network.state.elements.map(Double.init)
+            loaders = computation.sets.map { ($0.name, BatchLoader($0.data, batchSize: min(computation.batchSize, $0.data.count), seed: 0, shuffles: false)) }
+        }
+
+        /// Loss and accuracy of every set at `w + a d1 + b d2`.
+        func evaluate(a: Double, b: Double) -> [String: Double] {
+            let (dx, dy) = (computation.directions.x, computation.directions.y)
+            let w = network.parameters.pointer
+            for i in 0..<origin.count {
+                w[i] = Float(origin[i] + a * dx.parameters[i] + b * (dy?.parameters[i] ?? 0))
+            }
+            if dx.state != nil || dy?.state != nil {
+                let s = network.state.pointer
+                for i in 0..<originState.count {
+                    s[i] = Float(originState[i] + a * (dx.state?[i] ?? 0) + b * (dy?.state?[i] ?? 0))
+                }
+            }
+            var values: [String: Double] = [:]
+            for (name, loader) in loaders {
+                var total = Evaluation(loss: 0, correct: 0, count: 0)
+                for index in 0..<loader.batchCount {
+                    let (images, labels) = loader.batch(index)
+                    total = total.merged(with: network.loss(images, labels: labels, mode: computation.mode))
+                }
+                values["\(name)_loss"] = total.loss
+                values["\(name)_acc"] = total.accuracy
+            }
+            return values
+        }
+    }
+}
