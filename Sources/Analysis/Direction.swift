@@ -92,8 +92,14 @@ public struct Direction: Sendable, Equatable {
         let denominator = dot(other.parameters, other.parameters) + dot(otherState, otherState)
         guard denominator > 0 else { return self }
         let c = numerator / denominator
-        return Direction(parameters: zip(parameters, other.parameters).map { $0 - c * $1 },
-                         state: state.map { zip($0, otherState.isEmpty ? [Double](repeating: 0, count: $0.count) : otherState).map { $0 - c * $1 } })
+        // A missing state direction is zero; the result has one when either side does.
+        let resultState: [Double]?
+        switch (state, other.state) {
+        case (nil, nil): resultState = nil
+        case let (own?, nil): resultState = own
+        case let (own, theirs?): resultState = zip(own ?? [Double](repeating: 0, count: theirs.count), theirs).map { $0 - c * $1 }
+        }
+        return Direction(parameters: zip(parameters, other.parameters).map { $0 - c * $1 }, state: resultState)
     }
 
     /// The direction from `start` to `end` (their difference), parameters and running statistics:

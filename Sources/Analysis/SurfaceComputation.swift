@@ -40,14 +40,16 @@ public final class SurfaceComputation: @unchecked Sendable {
     /// The names of the datasets a surface file of this computation holds.
     public var quantities: [String] { sets.flatMap { ["\($0.name)_loss", "\($0.name)_acc"] } }
 
-    /// Computes every missing cell of `file`, calling `progress(done, total)` after each (from the
-    /// worker threads, one call at a time).
-    public func run(into file: SurfaceFile, progress: @escaping (Int, Int) -> Void = { _, _ in }) throws {
-        let missing = try file.missingCells()
+    /// Computes the missing cells of `file` (at most `limit` of them, in row-major order), calling
+    /// `progress(done, total)` after each (from the worker threads, one call at a time).
+    public func run(into file: SurfaceFile, limit: Int? = nil, progress: @escaping (Int, Int) -> Void = { _, _ in }) throws {
+        let remaining = try file.missingCells()
+        let missing = Array(remaining.prefix(limit ?? Int.max))
         let total = x.count * (y?.count ?? 1)
-        progress(total - missing.count, total)
+        let done = total - remaining.count
+        progress(done, total)
         guard !missing.isEmpty else { return }
-        let schedule = CellSchedule(file: file, cells: missing, done: total - missing.count, total: total, progress: progress)
+        let schedule = CellSchedule(file: file, cells: missing, done: done, total: total, progress: progress)
         let workers = (0..<min(threads, missing.count)).map { _ in Worker(self) }
         BLASThreads.with(workers.count > 1 ? 1 : BLASThreads.count) {
             DispatchQueue.concurrentPerform(iterations: workers.count) { index in

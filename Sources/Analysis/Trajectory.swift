@@ -21,15 +21,17 @@ public struct Trajectory: Codable, Sendable {
     }
 
     /// The principal directions (unit vectors over the parameters) and the trajectory in their plane.
-    /// `networks` are the checkpoints in training order, the final one last.
-    public static func compute(_ networks: [Network<Float>], names: [String], ignoreBiasAndNorm: Bool = true) -> (Trajectory, Direction, Direction) {
+    /// `networks` are the checkpoints in training order, the final one last; as in the reference
+    /// code the final one's own difference (zero) is one of the points of the PCA.
+    public static func compute(_ networks: [Network<Float>], names: [String], ignoreBiasAndNorm: Bool = true)
+        throws(AnalysisError) -> (Trajectory, Direction, Direction) {
         precondition(networks.count >= 3, "Trajectory: needs at least two checkpoints besides the final one")
         let final = networks.last!
         let layout = final.parameters.layout
         let mask = layout.entries.flatMap { entry in
             [Bool](repeating: !(ignoreBiasAndNorm && entry.shape.count <= 1), count: entry.count)
         }
-        let differences: [[Double]] = networks.dropLast().map { network in
+        let differences: [[Double]] = networks.map { network in
             zip(zip(network.parameters.elements, final.parameters.elements), mask).map { pair, kept in
                 kept ? Double(pair.0) - Double(pair.1) : 0
             }
@@ -50,6 +52,9 @@ public struct Trajectory: Codable, Sendable {
         }
         let decomposition = SymmetricEigendecomposition(symmetric: gram)
         let (values, vectors) = (decomposition.eigenvalues, decomposition.eigenvectors)
+        guard values.count >= 2, values[1] > 1e-12 * values[0] else {
+            throw AnalysisError("the checkpoints lie on a line (or coincide): their differences have no second principal direction")
+        }
         let total = values.reduce(0) { $0 + max($1, 0) }
         func component(_ k: Int) -> [Double] {
             let u = vectors[k]
@@ -58,9 +63,8 @@ public struct Trajectory: Codable, Sendable {
         }
         let first = component(0), second = component(1)
         func project(_ d: [Double], on axis: [Double]) -> Double { zip(d, axis).reduce(0) { $0 + $1.0 * $1.1 } }
-        let all = differences + [[Double](repeating: 0, count: dimension)]
         let trajectory = Trajectory(
-            checkpoints: names, x: all.map { project($0, on: first) }, y: all.map { project($0, on: second) },
+            checkpoints: names, x: differences.map { project($0, on: first) }, y: differences.map { project($0, on: second) },
             explainedVarianceRatio: [values[0] / total, values[1] / total], ignoresBiasAndNorm: ignoreBiasAndNorm)
         return (trajectory, Direction(parameters: first, state: nil), Direction(parameters: second, state: nil))
     }

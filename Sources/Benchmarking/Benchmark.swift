@@ -2,6 +2,7 @@ import Foundation
 import LandscapeCore
 import Networks
 import Training
+import Analysis
 
 /// The timings of one workload.
 public struct WorkloadTiming: Codable, Sendable {
@@ -40,36 +41,16 @@ public struct Benchmark {
 
     /// Times `workload` on `data` (images scaled as the reference says), in this process.
     public func measure(_ workload: Workload, data: Dataset) throws -> WorkloadTiming {
-        let architecture = try Architecture(name: workload.model)
-        let network = Network<Float>(architecture)
-        network.initialize(seed: 0)
-        network.reserve(batch: workload.batchSize)
-        let loader = BatchLoader(data, batchSize: workload.batchSize, seed: 0)
-        precondition(loader.batchCount >= 1, "Benchmark: no data")
-        let optimizer = SGD(parameterCount: network.parameters.count, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
-        let sam = SAM(base: optimizer, parameterCount: network.parameters.count, rho: 0.05)
-        var batchIndex = 0
-        // One unit of work: a training step or an evaluation pass on the next full batch.
-        func unit() {
-            if batchIndex >= loader.batchCount - 1 { batchIndex = 0 }
-            let (images, labels) = loader.batch(batchIndex)
-            batchIndex += 1
-            switch workload.kind {
-            case .sgd:
-                network.lossAndGradient(images, labels: labels)
-                optimizer.step(parameters: network.parameters, gradients: network.gradients)
-            case .sam:
-                sam.step(parameters: network.parameters, gradients: network.gradients) { pass in
-                    network.lossAndGradient(images, labels: labels, mode: pass.mode)
-                }
-            case .eval:
-                _ = network.loss(images, labels: labels, mode: .evaluation)
-            }
-        }
-        let warmUp = Self.seconds { for _ in 0..<3 { unit() } } / 3
+        let work = try self.work(workload, data: data)
+        // A unit is a training step, an evaluation pass or a surface point.
+        let warmUp = Self.seconds { try? work(3) } / 3
         let units = Swift.max(1, Int(secondsPerRepetition / Swift.max(warmUp, 1e-6)))
-        let rates = (0..<repetitions).map { _ in
-            Double(units * workload.batchSize) / Self.seconds { for _ in 0..<units { unit() } }
+        var rates: [Double] = []
+        for _ in 0..<repetitions {
+            var failure: (any Error)?
+            let seconds = Self.seconds { do { try work(units) } catch { failure = error } }
+            if let failure { throw failure }
+            rates.append(Double(units * (workload.kind == .surface ? 1 : workload.batchSize)) / seconds)
         }
         let sorted = rates.sorted()
         let median = sorted[sorted.count / 2]
@@ -77,6 +58,51 @@ public struct Benchmark {
             id: workload.id, unit: workload.unit, median: median, min: sorted.first!, max: sorted.last!,
             repetitions: rates, peakMemoryMiB: Self.peakMemoryMiB(),
             gflops: median * Double(workload.flopsPerSample) / 1e9, fractionOfGemmCeiling: nil, bestPeer: workload.bestPeer)
+    }
+
+    /// A function doing `n` units of the workload.
+    private func work(_ workload: Workload, data: Dataset) throws -> (Int) throws -> Void {
+        let architecture = try Architecture(name: workload.model)
+        let network = Network<Float>(architecture)
+        network.initialize(seed: 0)
+        if workload.kind == .surface {
+            let images = try data.subset(.first(2000))
+            let axis = try GridAxis(argument: "-1:1:21").values
+            let directions = (Direction.random(like: network, seed: 1), Direction.random(like: network, seed: 2))
+            let computation = SurfaceComputation(network: network, x: axis, y: axis, directions: directions, sets: [("test", images)])
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("landscape-bench-\(getpid()).h5")
+            return { n in
+                let file = try SurfaceFile.create(at: url, x: axis, y: axis, quantities: computation.quantities, attributes: [:], replacing: true)
+                defer { file.close(); try? FileManager.default.removeItem(at: url) }
+                try computation.run(into: file, limit: n)
+            }
+        }
+        network.reserve(batch: workload.batchSize)
+        let loader = BatchLoader(data, batchSize: workload.batchSize, seed: 0)
+        precondition(loader.batchCount >= 2, "Benchmark: not enough data for batches of \(workload.batchSize)")
+        let optimizer = SGD(parameterCount: network.parameters.count, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+        let sam = SAM(base: optimizer, parameterCount: network.parameters.count, rho: 0.05)
+        var batchIndex = 0
+        return { n in
+            for _ in 0..<n {
+                if batchIndex >= loader.batchCount - 1 { batchIndex = 0 }  // full batches only
+                let (images, labels) = loader.batch(batchIndex)
+                batchIndex += 1
+                switch workload.kind {
+                case .sgd:
+                    network.lossAndGradient(images, labels: labels)
+                    optimizer.step(parameters: network.parameters, gradients: network.gradients)
+                case .sam:
+                    sam.step(parameters: network.parameters, gradients: network.gradients) { pass in
+                        network.lossAndGradient(images, labels: labels, mode: pass.mode)
+                    }
+                case .eval:
+                    _ = network.loss(images, labels: labels, mode: .evaluation)
+                case .surface:
+                    preconditionFailure("handled above")
+                }
+            }
+        }
     }
 
     /// The machine's single-precision GEMM rate in GFLOP/s: the median of five 2048^3 SGEMMs

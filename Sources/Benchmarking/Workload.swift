@@ -11,6 +11,9 @@ public struct Workload: Sendable, Hashable {
         case sam
         /// Forward only, batch-norm in evaluation mode, batch 1000.
         case eval
+        /// Points of a 21x21 surface along two filter-normalized directions (biases and batch-norm
+        /// ignored): set the weights, then loss and accuracy on the first 2000 test images.
+        case surface
     }
 
     public let model: String
@@ -30,8 +33,14 @@ public struct Workload: Sendable, Hashable {
     }
 
     public var id: String { "\(model).\(kind.rawValue)" }
-    public var unit: String { "samples/s" }
-    public var batchSize: Int { kind == .eval ? 1000 : 128 }
+    public var unit: String { kind == .surface ? "points/s" : "samples/s" }
+    public var batchSize: Int {
+        switch kind {
+        case .sgd, .sam: 128
+        case .eval: 1000
+        case .surface: 2000
+        }
+    }
 
     /// GEMM FLOPs per sample: the forward pass; three times it for a training step (forward,
     /// input gradients, weight gradients); six for a SAM step.
@@ -39,6 +48,7 @@ public struct Workload: Sendable, Hashable {
         let forward = (try? Architecture(name: model).forwardFLOPs) ?? 0
         switch kind {
         case .eval: return forward
+        case .surface: return 2000 * forward
         case .sgd: return 3 * forward
         case .sam: return 6 * forward
         }
@@ -47,7 +57,7 @@ public struct Workload: Sendable, Hashable {
     /// Every workload the benchmark measures, in the order of WORKLOADS.md.
     public static let all: [Workload] = ["mlp", "cnn", "resnet8"].flatMap { model in
         [Workload(model: model, kind: .sgd), Workload(model: model, kind: .sam), Workload(model: model, kind: .eval)]
-    }
+    } + [Workload(model: "cnn", kind: .surface)]
 
     /// The best of PyTorch, TensorFlow (with and without XLA) and JAX on this machine kind, as
     /// WORKLOADS.md reports them (measured 2026-11-23, 2 threads).
@@ -55,7 +65,7 @@ public struct Workload: Sendable, Hashable {
         [
             "mlp.sgd": 99_009, "mlp.sam": 51_029, "mlp.eval": 301_487,
             "cnn.sgd": 6_973, "cnn.sam": 3_491, "cnn.eval": 24_424,
-            "resnet8.sgd": 1_720, "resnet8.sam": 781, "resnet8.eval": 6_365,
+            "resnet8.sgd": 1_720, "resnet8.sam": 781, "resnet8.eval": 6_365, "cnn.surface": 12.9,
         ][id]
     }
 }

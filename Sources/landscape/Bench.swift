@@ -71,10 +71,11 @@ struct Bench: ParsableCommand {
     }
 
     static func row(_ m: WorkloadTiming) -> String {
-        let peer = m.bestPeer.map { String(format: "%10.0f %5.2fx", $0, m.median / $0) } ?? String(repeating: " ", count: 17)
-        return String(format: "%-14@ %10.0f (%8.0f..%8.0f) %@  %6.1f GFLOP/s %5.1f%% of SGEMM  %6.1f MiB\n",
-                      m.id as NSString, m.median, m.min, m.max, peer as NSString, m.gflops,
-                      100 * (m.fractionOfGemmCeiling ?? 0), m.peakMemoryMiB)
+        let digits = m.median < 100 ? 2 : 0
+        func number(_ value: Double, _ width: Int) -> String { String(format: "%\(width).\(digits)f", value) }
+        let peer = m.bestPeer.map { number($0, 10) + String(format: " %5.2fx", m.median / $0) } ?? String(repeating: " ", count: 17)
+        return "\(m.id.padding(toLength: 14, withPad: " ", startingAt: 0)) \(number(m.median, 10)) (\(number(m.min, 8))..\(number(m.max, 8))) \(peer)"
+            + String(format: "  %6.1f GFLOP/s %5.1f%% of SGEMM  %6.1f MiB\n", m.gflops, 100 * (m.fractionOfGemmCeiling ?? 0), m.peakMemoryMiB)
     }
 
     struct Report: Codable {

@@ -34,7 +34,7 @@ struct TrajectoryCommand: ParsableCommand {
         }
         let names = files.map { directory.appendingPathComponent($0).path } + [directory.appendingPathComponent("final.safetensors").path]
         let networks = try names.map { try checkpointOptions.load($0) }
-        let (trajectory, first, second) = Trajectory.compute(networks, names: names, ignoreBiasAndNorm: ignore == "biasbn")
+        let (trajectory, first, second) = try Trajectory.compute(networks, names: names, ignoreBiasAndNorm: ignore == "biasbn")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(trajectory).write(to: URL(fileURLWithPath: out + ".json"), options: .atomic)
