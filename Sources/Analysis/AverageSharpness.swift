@@ -64,6 +64,7 @@ public struct AverageSharpnessSettings: Codable, Sendable, Equatable {
     /// The seed of the noise.
     public var seed: UInt64
 
+    /// Settings with the defaults documented on each property.
     public init(sigma: Double, adaptive: Bool = false, eta: Double = 0, samples: Int = 100, antithetic: Bool = false,
                 blocks: [String]? = nil, seed: UInt64 = 0) {
         self.sigma = sigma
@@ -78,9 +79,11 @@ public struct AverageSharpnessSettings: Codable, Sendable, Equatable {
 
 /// An average-case sharpness estimate.
 public struct AverageSharpness: Codable, Sendable, Equatable {
+    /// The settings it was computed with.
     public let settings: AverageSharpnessSettings
     /// Length of the parameter vector, and how many of its coordinates were perturbed.
     public let dimension: Int
+    /// Coordinates free to move (nonzero scale).
     public let perturbedCoordinates: Int
     /// `L(w)`.
     public let loss: Double

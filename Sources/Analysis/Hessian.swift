@@ -121,6 +121,7 @@ public struct HessianEigenvalueSettings: Codable, Sendable, Equatable {
     /// The seed of the random start vector (its generator stream also depends on `block`).
     public var seed: UInt64
 
+    /// Settings with the defaults documented on each property.
     public init(count: Int = 1, maxIterations: Int = 100, tolerance: Double = 1e-3, convergence: LanczosConvergence = .residual,
                 computesEigenvectors: Bool = false, block: String? = nil, seed: UInt64 = 0) {
         self.count = count
@@ -135,6 +136,7 @@ public struct HessianEigenvalueSettings: Codable, Sendable, Equatable {
 
 /// The largest algebraic eigenvalues of a Hessian (or of one of its diagonal blocks) by Lanczos.
 public struct HessianEigenvalues: Codable, Sendable, Equatable {
+    /// The settings it was computed with.
     public let settings: HessianEigenvalueSettings
     /// The dimension of the operator: the whole parameter vector or the block.
     public let dimension: Int

@@ -42,8 +42,9 @@ extension Hessian {
 public struct HessianBlockSpectrum: Codable, Sendable, Equatable {
     /// The block's name, e.g. `layer1.conv1.weight`.
     public let name: String
-    /// Where the block starts in the parameter vector, and its length.
+    /// Where the block starts in the parameter vector.
     public let offset: Int
+    /// The block's length.
     public let count: Int
     /// Its largest eigenvalues (settings included).
     public let eigenvalues: HessianEigenvalues
@@ -53,6 +54,7 @@ public struct HessianBlockSpectrum: Codable, Sendable, Equatable {
 
 /// The per-block curvature of a Hessian, block by block in parameter order.
 public struct HessianBlockSpectra: Codable, Sendable, Equatable {
+    /// One entry per block, in parameter order.
     public let blocks: [HessianBlockSpectrum]
 
     /// Hessian-vector products over all blocks.

@@ -58,6 +58,7 @@ public struct HessianTraceSettings: Codable, Sendable, Equatable {
     /// The seed of the probe vectors (their generator stream also depends on `block`).
     public var seed: UInt64
 
+    /// Settings with the defaults documented on each property.
     public init(maxSamples: Int = 100, minSamples: Int = 10, relativeTolerance: Double = 0.01,
                 distribution: ProbeDistribution = .rademacher, block: String? = nil, seed: UInt64 = 0) {
         self.maxSamples = maxSamples
@@ -71,6 +72,7 @@ public struct HessianTraceSettings: Codable, Sendable, Equatable {
 
 /// A Hutchinson estimate of a Hessian's trace (or of one of its diagonal blocks).
 public struct HessianTrace: Codable, Sendable, Equatable {
+    /// The settings it was computed with.
     public let settings: HessianTraceSettings
     /// The dimension of the operator: the whole parameter vector or the block.
     public let dimension: Int

@@ -49,6 +49,7 @@ public struct KeskarSharpnessSettings: Codable, Sendable, Equatable {
     /// The seed of random starts and random directions.
     public var seed: UInt64
 
+    /// Settings with the defaults documented on each property.
     public init(epsilon: Double = 1e-3, steps: Int = 20, randomStarts: Int = 0, schedule: AscentSchedule = .apgd, stepSize: Double = 2,
                 blocks: [String]? = nil, seed: UInt64 = 0) {
         self.epsilon = epsilon
@@ -63,6 +64,7 @@ public struct KeskarSharpnessSettings: Codable, Sendable, Equatable {
 
 /// Keskar et al.'s epsilon-sharpness.
 public struct KeskarSharpness: Codable, Sendable, Equatable {
+    /// The settings it was computed with.
     public let settings: KeskarSharpnessSettings
     /// Length of the parameter vector.
     public let dimension: Int
@@ -74,7 +76,8 @@ public struct KeskarSharpness: Codable, Sendable, Equatable {
     public let sharpness: Double
     /// Every start's ascent (losses in the units of `L`).
     public let runs: [AscentRun]
-    /// Objective calls: gradients and values (including `L(w)`).
+    /// Gradients computed.
     public let gradientEvaluations: Int
+    /// Values computed, including `L(w)`.
     public let valueEvaluations: Int
 }

@@ -18,6 +18,7 @@ public enum AscentSchedule: String, Sendable, Codable, CaseIterable {
 
 /// One start of a projected gradient ascent.
 public struct AscentRun: Codable, Sendable, Equatable {
+    /// Where an ascent starts.
     public enum Start: String, Codable, Sendable {
         /// From `d = 0`, the unperturbed weights.
         case zero
@@ -25,11 +26,13 @@ public struct AscentRun: Codable, Sendable, Equatable {
         case random
     }
 
+    /// Where this ascent started.
     public let start: Start
     /// `L(w + d_k)` at every iterate `k = 0 ... steps`, the start first.
     public let losses: [Double]
-    /// The largest of them and its iterate.
+    /// The largest of them.
     public let bestLoss: Double
+    /// The iterate of the largest loss (0 is the start).
     public let bestIteration: Int
     /// The step size at the end (in the units of the ball, as `rho`).
     public let finalStepSize: Double

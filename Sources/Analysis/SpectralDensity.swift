@@ -89,6 +89,7 @@ public struct SpectralDensitySettings: Codable, Sendable, Equatable {
     /// The seed of the probes (their generator stream also depends on `block`).
     public var seed: UInt64
 
+    /// Settings with the defaults documented on each property.
     public init(runs: Int = 1, iterations: Int = 100, distribution: ProbeDistribution = .rademacher, relativeBandwidth: Double = 0.01,
                 gridPoints: Int = 1000, block: String? = nil, seed: UInt64 = 0) {
         self.runs = runs
@@ -103,6 +104,7 @@ public struct SpectralDensitySettings: Codable, Sendable, Equatable {
 
 /// A Hessian eigenvalue density by stochastic Lanczos quadrature.
 public struct SpectralDensity: Codable, Sendable, Equatable {
+    /// The settings it was computed with.
     public let settings: SpectralDensitySettings
     /// The dimension of the operator: the whole parameter vector or the block.
     public let dimension: Int
@@ -114,6 +116,7 @@ public struct SpectralDensity: Codable, Sendable, Equatable {
     public let bandwidth: Double
     /// The grid and the density on it.
     public let grid: [Double]
+    /// The density at each grid point.
     public let density: [Double]
     /// The mean eigenvalue of the quadratures, `(1/runs) sum tau_j theta_j`: an estimate of
     /// `tr(H) / n`.

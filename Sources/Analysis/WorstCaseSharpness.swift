@@ -77,6 +77,7 @@ public struct WorstCaseSharpnessSettings: Codable, Sendable, Equatable {
     /// The seed of random starts and random directions.
     public var seed: UInt64
 
+    /// Settings with the defaults documented on each property.
     public init(radius: Double, norm: PerturbationNorm = .l2, adaptive: Bool = false, eta: Double = 0, steps: Int = 20,
                 randomStarts: Int = 0, schedule: AscentSchedule = .apgd, stepSize: Double = 2, blocks: [String]? = nil,
                 keepsPerturbation: Bool = false, seed: UInt64 = 0) {
@@ -96,9 +97,11 @@ public struct WorstCaseSharpnessSettings: Codable, Sendable, Equatable {
 
 /// A worst-case (or adaptive worst-case) sharpness.
 public struct WorstCaseSharpness: Codable, Sendable, Equatable {
+    /// The settings it was computed with.
     public let settings: WorstCaseSharpnessSettings
     /// Length of the parameter vector, and how many of its coordinates were free to move.
     public let dimension: Int
+    /// Coordinates free to move (nonzero scale).
     public let perturbedCoordinates: Int
     /// `L(w)`.
     public let loss: Double
@@ -113,8 +116,9 @@ public struct WorstCaseSharpness: Codable, Sendable, Equatable {
     public let perturbationNorm: Double
     /// Every start's ascent.
     public let runs: [AscentRun]
-    /// Objective calls: gradients and values (including `L(w)`).
+    /// Gradients computed.
     public let gradientEvaluations: Int
+    /// Values computed, including `L(w)`.
     public let valueEvaluations: Int
     /// `d*`, when `settings.keepsPerturbation`.
     public let perturbation: [Double]?

@@ -41,6 +41,7 @@ public struct Benchmark {
 
     /// Times `workload` on `data` (images scaled as the reference says), in this process.
     public func measure(_ workload: Workload, data: Dataset) throws -> WorkloadTiming {
+        if workload.kind == .hessian { return try measureHessian(workload, data: data) }
         let work = try self.work(workload, data: data)
         // A unit is a training step, an evaluation pass or a surface point.
         let warmUp = Self.seconds { try? work(3) } / 3
@@ -58,6 +59,19 @@ public struct Benchmark {
             id: workload.id, unit: workload.unit, median: median, min: sorted.first!, max: sorted.last!,
             repetitions: rates, peakMemoryMiB: Self.peakMemoryMiB(),
             gflops: median * Double(workload.flopsPerSample) / 1e9, fractionOfGemmCeiling: nil, bestPeer: workload.bestPeer)
+    }
+
+    /// The Hessian workload is timed whole: seconds per top-eigenvalue computation (lower is better).
+    private func measureHessian(_ workload: Workload, data: Dataset) throws -> WorkloadTiming {
+        let network = Network<Float>(try Architecture(name: workload.model))
+        network.initialize(seed: 0)
+        let objective = NetworkObjective(network: network, data: try data.subset(.first(workload.batchSize)))
+        let settings = HessianEigenvalueSettings(count: 1, tolerance: 1e-3)
+        _ = objective.value(at: objective.origin)
+        let times = (0..<repetitions).map { _ in Self.seconds { _ = Hessian.topEigenvalues(of: objective, at: objective.origin, settings: settings) } }
+        let sorted = times.sorted()
+        return WorkloadTiming(id: workload.id, unit: workload.unit, median: sorted[sorted.count / 2], min: sorted.first!, max: sorted.last!,
+                              repetitions: times, peakMemoryMiB: Self.peakMemoryMiB(), gflops: 0, fractionOfGemmCeiling: nil, bestPeer: nil)
     }
 
     /// A function doing `n` units of the workload.
@@ -98,8 +112,8 @@ public struct Benchmark {
                     }
                 case .eval:
                     _ = network.loss(images, labels: labels, mode: .evaluation)
-                case .surface:
-                    preconditionFailure("handled above")
+                case .surface, .hessian:
+                    preconditionFailure("timed on their own")
                 }
             }
         }

@@ -14,6 +14,8 @@ public struct Workload: Sendable, Hashable {
         /// Points of a 21x21 surface along two filter-normalized directions (biases and batch-norm
         /// ignored): set the weights, then loss and accuracy on the first 2000 test images.
         case surface
+        /// The top Hessian eigenvalue by Lanczos to 1e-3 relative, on the first 1000 training images.
+        case hessian
     }
 
     public let model: String
@@ -33,17 +35,25 @@ public struct Workload: Sendable, Hashable {
     }
 
     public var id: String { "\(model).\(kind.rawValue)" }
-    public var unit: String { kind == .surface ? "points/s" : "samples/s" }
+    public var unit: String {
+        switch kind {
+        case .surface: "points/s"
+        case .hessian: "seconds"
+        default: "samples/s"
+        }
+    }
     public var batchSize: Int {
         switch kind {
         case .sgd, .sam: 128
         case .eval: 1000
         case .surface: 2000
+        case .hessian: 1000
         }
     }
 
-    /// GEMM FLOPs per sample: the forward pass; three times it for a training step (forward,
-    /// input gradients, weight gradients); six for a SAM step.
+    /// GEMM FLOPs per unit: per sample the forward pass, three times it for a training step
+    /// (forward, input gradients, weight gradients), six for a SAM step; per surface point 2000
+    /// forward passes. (The Hessian is timed in seconds and gets none.)
     public var flopsPerSample: Int {
         let forward = (try? Architecture(name: model).forwardFLOPs) ?? 0
         switch kind {
@@ -51,13 +61,14 @@ public struct Workload: Sendable, Hashable {
         case .surface: return 2000 * forward
         case .sgd: return 3 * forward
         case .sam: return 6 * forward
+        case .hessian: return 0
         }
     }
 
     /// Every workload the benchmark measures, in the order of WORKLOADS.md.
     public static let all: [Workload] = ["mlp", "cnn", "resnet8"].flatMap { model in
         [Workload(model: model, kind: .sgd), Workload(model: model, kind: .sam), Workload(model: model, kind: .eval)]
-    } + [Workload(model: "cnn", kind: .surface)]
+    } + [Workload(model: "cnn", kind: .surface), Workload(model: "cnn", kind: .hessian)]
 
     /// The best of PyTorch, TensorFlow (with and without XLA) and JAX on this machine kind, as
     /// WORKLOADS.md reports them (measured 2026-11-23, 2 threads).

@@ -108,7 +108,7 @@ public enum FashionMNIST {
 
     /// The error for a file found neither compressed nor plain; for the default directory it says
     /// which package provides the data.
-    static func missingFile(_ base: String, in directory: URL) -> DataError {
+    public static func missingFile(_ base: String, in directory: URL) -> DataError {
         let hint = directory.standardizedFileURL.path == defaultDirectory.standardizedFileURL.path
             ? "; install the Debian package dataset-fashion-mnist" : ""
         return DataError(

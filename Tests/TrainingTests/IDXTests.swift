@@ -1,7 +1,7 @@
 import CZlib
 import Foundation
 import Testing
-@testable import Training
+import Training
 
 /// The bytes of an IDX file of unsigned bytes: magic, big-endian dimensions, data.
 private func idxBytes(dimensions: [UInt32], data: [UInt8], type: UInt8 = 0x08) -> [UInt8] {
