@@ -72,7 +72,11 @@ struct Train: ParsableCommand {
         let run = try TrainingRun(trainer, test: sets.test, directory: URL(fileURLWithPath: out),
                                   metadata: ["dataset": sets.train.name, "preprocessing": sets.preprocessing], resume: resume)
         let method = configuration.method == .sgd ? configuration.optimizer.rawValue : "\(configuration.method.rawValue) (rho \(rho)) over \(configuration.optimizer.rawValue)"
-        say("training \(architecture.name) (\(trainer.network.parameters.count) parameters) with \(method) on \(sets.train.name), \(sets.train.count) samples, epochs \(run.completedEpochs + 1)...\(epochs) into \(out)")
+        if run.completedEpochs < epochs {
+            say("training \(architecture.name) (\(trainer.network.parameters.count) parameters) with \(method) on \(sets.train.name), \(sets.train.count) samples, epochs \(run.completedEpochs + 1)...\(epochs) into \(out)")
+        } else {
+            say("the run in \(out) has finished all \(epochs) epoch(s)")
+        }
         let batches = trainer.loader.batchCount
         var progress = ProgressLine()
         let start = ContinuousClock.now
