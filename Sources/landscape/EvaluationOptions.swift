@@ -1,4 +1,5 @@
 import ArgumentParser
+import Analysis
 import Foundation
 import Networks
 import Training
@@ -51,5 +52,14 @@ struct CheckpointOptions: ParsableArguments {
     func load(_ path: String) throws -> Network<Float> {
         let fallback = try model.map { try Architecture(name: $0) }
         return try Checkpoint.read(URL(fileURLWithPath: path), architecture: fallback).network
+    }
+}
+
+/// Parses a grid option, naming it in the error.
+func gridAxis(_ option: String, _ value: String) throws -> GridAxis {
+    do {
+        return try GridAxis(argument: value)
+    } catch {
+        throw ValidationError("\(option) \(value): \(error.description)")
     }
 }

@@ -27,7 +27,7 @@ struct Interpolate: ParsableCommand {
         guard start.parameters.layout == end.parameters.layout, start.state.layout == end.state.layout else {
             throw ValidationError("\(first) and \(second) are different models (\(start.name), \(end.name))")
         }
-        let axis = try GridAxis(argument: alpha)
+        let axis = try gridAxis("--alpha", alpha)
         let sets = try evaluation.sets()
         let computation = SurfaceComputation(network: start, x: axis.values, y: nil, directions: (Direction.between(start, end), nil),
                                              sets: sets, mode: evaluation.mode, threads: threads)

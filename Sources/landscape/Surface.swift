@@ -54,8 +54,8 @@ struct Surface: ParsableCommand {
 
     func run() throws {
         let network = try checkpointOptions.load(checkpoint)
-        let xAxis = try GridAxis(argument: x)
-        let yAxis = try y.map { try GridAxis(argument: $0) }
+        let xAxis = try gridAxis("--x", x)
+        let yAxis = try y.map { try gridAxis("--y", $0) }
         let sets = try evaluation.sets()
         let files = directionFiles?.split(separator: ",").map(String.init) ?? []
         guard files.isEmpty || files.count == (yAxis == nil ? 1 : 2) else {

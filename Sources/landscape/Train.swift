@@ -94,7 +94,7 @@ struct Train: ParsableCommand {
         })
         let elapsed = ContinuousClock.now - start
         if let last = run.summaries.last {
-            var line = String(format: "done in %.1f s: train loss %.4f acc %.2f%%", Double(elapsed.components.seconds), last.trainLoss, last.trainAccuracy)
+            var line = String(format: "done in %.1f s: train loss %.4f acc %.2f%%", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, last.trainLoss, last.trainAccuracy)
             if let loss = last.testLoss, let accuracy = last.testAccuracy {
                 line += String(format: ", test loss %.4f, test accuracy %.2f%%", loss, accuracy)
             }
