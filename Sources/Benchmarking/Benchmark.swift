@@ -139,10 +139,7 @@ public struct Benchmark {
 
     /// Wall time of `work` in seconds.
     static func seconds(_ work: () -> Void) -> Double {
-        let start = ContinuousClock.now
-        work()
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        WallClock.time(work).seconds
     }
 
     /// Peak resident set size of this process (`getrusage`'s `ru_maxrss`, KiB on Linux), in MiB.

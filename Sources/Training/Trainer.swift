@@ -104,12 +104,11 @@ public final class Trainer {
             running.steps += 1
             progress(index, running)
         }
-        let elapsed = ContinuousClock.now - clock
         return EpochSummary(
             epoch: epoch + 1, trainLoss: running.train.loss, trainAccuracy: running.train.accuracy,
             learningRate: optimizer.learningRate, gradientNorm: running.gradientNormSum / Double(running.steps),
             perturbedLoss: sam == nil ? nil : running.perturbedLossSum / Double(running.steps),
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            seconds: WallClock.seconds(since: clock))
     }
 
     /// One optimizer step on a batch: the loss and accuracy at `w`, the gradient norm and, for SAM,

@@ -52,10 +52,8 @@ struct HessianCommand: ParsableCommand {
         var report = HessianReport(checkpoint: checkpoint, checkpointSHA256: try FileDigest.sha256(of: URL(fileURLWithPath: checkpoint)),
                                    evaluation: evaluation.summary, loss: objective.value(at: point))
         func timed<R>(_ name: String, _ work: () -> R) -> R {
-            let start = ContinuousClock.now
-            let result = work()
-            let elapsed = ContinuousClock.now - start
-            report.seconds[name] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let (result, seconds) = WallClock.time(work)
+            report.seconds[name] = seconds
             return result
         }
         let eigenvalueSettings = HessianEigenvalueSettings(count: top, maxIterations: maxIterations, tolerance: tolerance, seed: seed)

@@ -1,3 +1,4 @@
+import LandscapeCore
 import Foundation
 
 /// Progress on standard error: one line rewritten in place on a terminal (at most ten times a
@@ -10,8 +11,7 @@ struct ProgressLine {
 
     /// Seconds since the line was created.
     var elapsed: Double {
-        let time = ContinuousClock.now - start
-        return Double(time.components.seconds) + Double(time.components.attoseconds) * 1e-18
+        WallClock.seconds(since: start)
     }
 
     /// Shows `done` of `total` with a text after it.

@@ -76,10 +76,8 @@ struct SharpnessCommand: ParsableCommand {
         say(String(format: "%@: loss %.4f, accuracy %.2f%% on %@", checkpoint, origin.loss, origin.accuracy, evaluation.summary))
         let norm = PerturbationNorm(rawValue: self.norm)!
         func timed<R>(_ name: String, _ work: () throws -> R) rethrows -> R {
-            let start = ContinuousClock.now
-            let result = try work()
-            let elapsed = ContinuousClock.now - start
-            report.seconds[name] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let (result, seconds) = try WallClock.time(work)
+            report.seconds[name] = seconds
             return result
         }
         for name in kind.split(separator: ",").map(String.init) {

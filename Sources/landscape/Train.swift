@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LandscapeCore
 import Networks
 import Training
 
@@ -92,9 +93,8 @@ struct Train: ParsableCommand {
             if let perturbed = summary.perturbedLoss { line += String(format: ", loss at w+e %.4f", perturbed) }
             say(line + String(format: ", |g| %.3f, lr %.4g, %.1f s", summary.gradientNorm, summary.learningRate, summary.seconds))
         })
-        let elapsed = ContinuousClock.now - start
         if let last = run.summaries.last {
-            var line = String(format: "done in %.1f s: train loss %.4f acc %.2f%%", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, last.trainLoss, last.trainAccuracy)
+            var line = String(format: "done in %.1f s: train loss %.4f acc %.2f%%", WallClock.seconds(since: start), last.trainLoss, last.trainAccuracy)
             if let loss = last.testLoss, let accuracy = last.testAccuracy {
                 line += String(format: ", test loss %.4f, test accuracy %.2f%%", loss, accuracy)
             }

@@ -8,7 +8,6 @@ the model its `architecture` metadata names from shared/reference/models.py, cal
 torch and safetensors; the Swift tests only read the fixture.
 """
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -17,21 +16,18 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
+sys.dont_write_bytecode = True
+from reference_zoo import DEFAULT_MODELS_PY, load_zoo  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 
 
-def load_zoo(path):
-    sys.dont_write_bytecode = True
-    spec = importlib.util.spec_from_file_location("reference_models", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ZOO
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", nargs="?", default=str(HERE / "checkpoint" / "cnn-seed7.safetensors"))
-    parser.add_argument("--models-py", default=str(HERE.parents[1] / ".." / "shared" / "reference" / "models.py"))
+    parser.add_argument("--models-py", default=str(DEFAULT_MODELS_PY))
     args = parser.parse_args()
 
     with safe_open(args.checkpoint, framework="pt") as handle:

@@ -27,7 +27,6 @@ This script needs torch and safetensors; the Swift tests only read its outputs.
 """
 import argparse
 import copy
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -36,6 +35,9 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
+
+sys.dont_write_bytecode = True
+from reference_zoo import DEFAULT_MODELS_PY, load_zoo  # noqa: E402
 
 MODELS = ("mlp", "cnn", "resnet8")
 BATCH = 8
@@ -51,20 +53,12 @@ ARCHITECTURES = {
 }
 
 OUT_DIR = Path(__file__).resolve().parent / "parity"
-DEFAULT_MODELS_PY = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "models.py"
 
 
 def compact_json(value):
     return json.dumps(value, separators=(",", ":"))
 
 
-def load_zoo(path):
-    # No bytecode cache: the reference file lives outside this repository.
-    sys.dont_write_bytecode = True
-    spec = importlib.util.spec_from_file_location("reference_models", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ZOO
 
 
 def reference(model, x, labels):

@@ -42,7 +42,6 @@ This script needs torch and safetensors; the Swift tests only read its outputs.
 """
 import argparse
 import copy
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -51,6 +50,9 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 from torch import nn
+
+sys.dont_write_bytecode = True
+from reference_zoo import DEFAULT_MODELS_PY, load_zoo  # noqa: E402
 
 SEED = 2024
 STEPS, BATCH = 5, 16
@@ -66,20 +68,12 @@ RUNS = {
 ARCHITECTURE = {"name": "cnn", "channels": CHANNELS, "classes": CLASSES, "side": SIDE}
 
 OUT_DIR = Path(__file__).resolve().parent / "sam"
-DEFAULT_MODELS_PY = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "models.py"
 
 
 def compact_json(value):
     return json.dumps(value, separators=(",", ":"))
 
 
-def load_zoo(path):
-    # No bytecode cache: the reference file lives outside this repository.
-    sys.dont_write_bytecode = True
-    spec = importlib.util.spec_from_file_location("reference_models", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.ZOO
 
 
 def grad_norm(params, adaptive):
