@@ -162,8 +162,11 @@ public final class Conv2d<T: Scalar> {
     private func unroll(_ x: Tensor<T>, into cols: UnsafeMutablePointer<T>, outputShape y: Shape) {
         let channels = inputs
         let source = x.pointer
-        forEachRun(x.shape, y, outside: { (cols + $0).update(repeating: 0, count: channels) }) { column, pixel in
-            (cols + column).update(from: source + pixel, count: channels)
+        // Plain loops: with few channels a memcpy call per run costs more than the copy.
+        forEachRun(x.shape, y, outside: { column in
+            for c in 0..<channels { cols[column + c] = 0 }
+        }) { column, pixel in
+            for c in 0..<channels { cols[column + c] = source[pixel + c] }
         }
     }
 
@@ -173,8 +176,7 @@ public final class Conv2d<T: Scalar> {
         dx.update(repeating: 0, count: x.count)
         let channels = inputs
         forEachRun(x, y, outside: { _ in }) { column, pixel in
-            let (from, to) = (cols + column, dx + pixel)
-            for c in 0..<channels { to[c] += from[c] }
+            for c in 0..<channels { dx[pixel + c] += cols[column + c] }
         }
     }
 }
