@@ -6,7 +6,7 @@ import Networks
 /// contract), so a direction written by another tool is used as is.
 extension Direction {
     /// Writes the direction with `metadata` (how it was made) atomically.
-    public func write<T: Scalar>(for network: Network<T>, metadata: [String: String], to url: URL) throws(SafeTensorsError) {
+    public func write<T: Scalar>(for network: Network<T>, metadata: [String: String], to url: URL) throws(FileError) {
         var tensors: [SafeTensorsTensor] = []
         for entry in network.parameters.layout.entries {
             tensors.append(SafeTensorsTensor(name: entry.name, shape: entry.shape, floats: parameters[entry.range].map(Float.init)))
@@ -22,7 +22,7 @@ extension Direction {
     /// Reads a direction for `network`: every tensor must be one of the model's with its shape;
     /// missing parameter tensors are zero; running statistics form a state direction when present.
     /// `num_batches_tracked` entries are ignored.
-    public static func read<T: Scalar>(_ url: URL, for network: Network<T>) throws(SafeTensorsError) -> Direction {
+    public static func read<T: Scalar>(_ url: URL, for network: Network<T>) throws(FileError) -> Direction {
         let file = try SafeTensorsFile(contentsOf: url)
         var parameters = [Double](repeating: 0, count: network.parameters.count)
         var state: [Double]?
@@ -35,15 +35,15 @@ extension Direction {
                 if state == nil { state = [Double](repeating: 0, count: network.state.count) }
                 state!.replaceSubrange(entry.range, with: try file.doubles(stored.name))
             } else {
-                throw SafeTensorsError(file: file.source, problem: "direction tensor '\(stored.name)' is not part of \(network.name)")
+                throw FileError(file: file.source, problem: "direction tensor '\(stored.name)' is not part of \(network.name)")
             }
         }
         return Direction(parameters: parameters, state: state)
     }
 
-    private static func check(_ stored: SafeTensorsEntry, _ entry: ParameterEntry, _ file: SafeTensorsFile) throws(SafeTensorsError) {
+    private static func check(_ stored: SafeTensorsEntry, _ entry: ParameterEntry, _ file: SafeTensorsFile) throws(FileError) {
         guard stored.shape == entry.shape else {
-            throw SafeTensorsError(file: file.source, problem: "direction tensor '\(stored.name)' has shape \(stored.shape), the model's is \(entry.shape)")
+            throw FileError(file: file.source, problem: "direction tensor '\(stored.name)' has shape \(stored.shape), the model's is \(entry.shape)")
         }
     }
 }

@@ -1,28 +1,12 @@
 import Foundation
 import HDF5Shim
+import LandscapeCore
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// A problem with a surface file: which file, and what is wrong with it, as one line.
-public struct SurfaceFileError: Error, CustomStringConvertible, Equatable {
-    /// The path of the file.
-    public let file: String
-    /// What is wrong, without the file name.
-    public let problem: String
-
-    /// An error about `file` (its path) saying `problem`.
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-
-    /// `"<file>: <problem>"`.
-    public var description: String { "\(file): \(problem)" }
-}
 
 /// A loss-surface file (HDF5) open for reading and writing, in the layout of the reference
 /// loss-landscape code (Li et al., "Visualizing the Loss Landscape of Neural Nets", NeurIPS 2018),
@@ -91,7 +75,7 @@ public final class SurfaceFile {
     /// the new one is complete. Without `replacing`, an existing file is an error.
     public static func create(
         at url: URL, x: [Double], y: [Double]?, quantities: [String], attributes: [String: String], replacing: Bool = false
-    ) throws(SurfaceFileError) -> SurfaceFile {
+    ) throws(FileError) -> SurfaceFile {
         precondition(!x.isEmpty && y?.isEmpty != true, "SurfaceFile.create: empty coordinates")
         precondition(Set(quantities).count == quantities.count, "SurfaceFile.create: duplicate quantities \(quantities)")
         precondition(
@@ -99,7 +83,7 @@ public final class SurfaceFile {
             "SurfaceFile.create: quantity names must be plain dataset names other than the coordinates: \(quantities)")
         let path = url.path
         if !replacing && FileManager.default.fileExists(atPath: path) {
-            throw SurfaceFileError(file: path, problem: "already exists; not replacing it")
+            throw FileError(file: path, problem: "already exists; not replacing it")
         }
         landscape_h5e_silence()
         // Same directory, because rename(2) is atomic only within one file system.
@@ -107,22 +91,22 @@ public final class SurfaceFile {
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
         let file = H5Fcreate(temporary, landscape_h5f_acc_trunc(), landscape_h5p_default(), landscape_h5p_default())
         guard file >= 0 else {
-            throw SurfaceFileError(file: path, problem: "cannot create a temporary file in \(url.deletingLastPathComponent().path)")
+            throw FileError(file: path, problem: "cannot create a temporary file in \(url.deletingLastPathComponent().path)")
         }
         let problem = populate(file, x: x, y: y, quantities: quantities, attributes: attributes)
         let closed = H5Fclose(file) >= 0
         if let problem {
             unlink(temporary)
-            throw SurfaceFileError(file: path, problem: problem)
+            throw FileError(file: path, problem: problem)
         }
         guard closed else {
             unlink(temporary)
-            throw SurfaceFileError(file: path, problem: "cannot finish writing the temporary file")
+            throw FileError(file: path, problem: "cannot finish writing the temporary file")
         }
         guard rename(temporary, path) == 0 else {
             let problem = "cannot rename the temporary file into place: \(String(cString: strerror(errno)))"
             unlink(temporary)
-            throw SurfaceFileError(file: path, problem: problem)
+            throw FileError(file: path, problem: problem)
         }
         return try open(url, writable: true)
     }
@@ -130,9 +114,9 @@ public final class SurfaceFile {
     /// Opens an existing file for reading, and for writing with `writable`, and checks it against the
     /// layout: float64 vectors `xcoordinates` (required) and `ycoordinates`, and every quantity float64
     /// of shape [ny, nx] (or [nx] without `ycoordinates`).
-    public static func open(_ url: URL, writable: Bool = false) throws(SurfaceFileError) -> SurfaceFile {
+    public static func open(_ url: URL, writable: Bool = false) throws(FileError) -> SurfaceFile {
         let path = url.path
-        func fail(_ problem: String) -> SurfaceFileError { SurfaceFileError(file: path, problem: problem) }
+        func fail(_ problem: String) -> FileError { FileError(file: path, problem: problem) }
         guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
         landscape_h5e_silence()
         let signature = H5Fis_hdf5(path)
@@ -145,7 +129,7 @@ public final class SurfaceFile {
         }
 
         let x: [Double], y: [Double]?
-        do throws(SurfaceFileError) {
+        do throws(FileError) {
             guard H5Lexists(fileID, "xcoordinates", landscape_h5p_default()) > 0 else {
                 throw fail("missing dataset xcoordinates (not a loss-surface file)")
             }
@@ -184,7 +168,7 @@ public final class SurfaceFile {
 
     /// The root group's string attributes. Attributes of other types or shapes are not part of the
     /// contract and are left out.
-    public func attributes() throws(SurfaceFileError) -> [String: String] {
+    public func attributes() throws(FileError) -> [String: String] {
         precondition(fileID >= 0, "SurfaceFile.attributes: \(url.path) is closed")
         landscape_h5e_silence()
         var names: [String] = []
@@ -204,7 +188,7 @@ public final class SurfaceFile {
 
     /// All values of `quantity`, row-major [ny][nx] flattened: the value at (x[i], y[j]) is at
     /// index `j * nx + i`.
-    public func values(_ quantity: String) throws(SurfaceFileError) -> [Double] {
+    public func values(_ quantity: String) throws(FileError) -> [Double] {
         precondition(fileID >= 0, "SurfaceFile.values: \(url.path) is closed")
         landscape_h5e_silence()
         guard let (dataset, _) = datasets[quantity] else { throw unknownQuantity(quantity) }
@@ -219,7 +203,7 @@ public final class SurfaceFile {
 
     /// Writes the cell at (x[i], y[j]) of each quantity in `values` and flushes the file, so the
     /// cell survives the process being killed right after. For a 1D surface `j` is 0.
-    public func write(i: Int, j: Int, _ values: [String: Double]) throws(SurfaceFileError) {
+    public func write(i: Int, j: Int, _ values: [String: Double]) throws(FileError) {
         precondition(fileID >= 0, "SurfaceFile.write: \(url.path) is closed")
         precondition(isWritable, "SurfaceFile.write: \(url.path) is open for reading only")
         precondition((0..<shape.nx).contains(i) && (0..<shape.ny).contains(j),
@@ -241,7 +225,7 @@ public final class SurfaceFile {
 
     /// The cells (i, j) where any quantity still holds -1, in row-major order (j, then i): what a
     /// resumed run has left to compute.
-    public func missingCells() throws(SurfaceFileError) -> [(i: Int, j: Int)] {
+    public func missingCells() throws(FileError) -> [(i: Int, j: Int)] {
         let nx = shape.nx
         var missing = [Bool](repeating: false, count: nx * shape.ny)
         for quantity in quantities {
@@ -266,7 +250,7 @@ public final class SurfaceFile {
     // MARK: - Checks
 
     /// Checks that quantity `name` is float64 with the grid's shape.
-    private func check(_ name: String, _ layout: DatasetLayout) throws(SurfaceFileError) {
+    private func check(_ name: String, _ layout: DatasetLayout) throws(FileError) {
         guard layout.isFloat64 else { throw failure("dataset \(name) holds \(layout.typeDescription), expected float64") }
         let (ny, nx) = shape
         let expected = y == nil ? [nx] : [ny, nx]
@@ -279,9 +263,9 @@ public final class SurfaceFile {
         throw failure("dataset \(name) has shape \(layout.dims), but the coordinates need \(coordinates)")
     }
 
-    private func failure(_ problem: String) -> SurfaceFileError { SurfaceFileError(file: url.path, problem: problem) }
+    private func failure(_ problem: String) -> FileError { FileError(file: url.path, problem: problem) }
 
-    private func unknownQuantity(_ name: String) -> SurfaceFileError {
+    private func unknownQuantity(_ name: String) -> FileError {
         failure("no quantity \(name) (the file has \(quantities.isEmpty ? "none" : quantities.joined(separator: ", ")))")
     }
 
@@ -289,8 +273,8 @@ public final class SurfaceFile {
 
     /// A coordinate vector, checked to be a float64 vector.
     private static func readCoordinates(
-        _ name: String, in fileID: hid_t, fail: (String) -> SurfaceFileError
-    ) throws(SurfaceFileError) -> [Double] {
+        _ name: String, in fileID: hid_t, fail: (String) -> FileError
+    ) throws(FileError) -> [Double] {
         let dataset = H5Dopen2(fileID, name, landscape_h5p_default())
         guard dataset >= 0 else { throw fail("cannot open dataset \(name)") }
         defer { H5Dclose(dataset) }
@@ -324,7 +308,7 @@ public final class SurfaceFile {
 
     /// The value of root attribute `name` if it is a scalar string, fixed or variable length;
     /// nil for any other attribute.
-    private func stringAttribute(_ name: String) throws(SurfaceFileError) -> String? {
+    private func stringAttribute(_ name: String) throws(FileError) -> String? {
         let attribute = H5Aopen(fileID, name, landscape_h5p_default())
         guard attribute >= 0 else { throw failure("cannot open attribute \(name)") }
         defer { H5Aclose(attribute) }

@@ -6,22 +6,6 @@ import Glibc
 import Darwin
 #endif
 
-/// A problem with a safetensors file: which file, and what is wrong with it, as one line.
-public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
-    /// The path (or caller-supplied name) of the file.
-    public let file: String
-    /// What is wrong, without the file name.
-    public let problem: String
-
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-
-    /// `"<file>: <problem>"`.
-    public var description: String { "\(file): \(problem)" }
-}
-
 /// An element type a safetensors file can declare; the raw value is the name used in the header.
 public enum SafeTensorsDType: String, Sendable, CaseIterable {
     case f32 = "F32", f64 = "F64", f16 = "F16", bf16 = "BF16", i64 = "I64", i32 = "I32", u8 = "U8"
@@ -58,7 +42,7 @@ public struct SafeTensorsEntry: Sendable, Equatable {
 /// each tensor name to `{"dtype", "shape", "data_offsets": [begin, end]}` (offsets relative to the
 /// data section) plus an optional `"__metadata__"` object of strings, then the little-endian data.
 /// Every header field is checked against the bytes actually present before it is used, so a corrupt
-/// or hostile file produces a `SafeTensorsError`, never a crash or an outsized allocation.
+/// or hostile file produces a `FileError`, never a crash or an outsized allocation.
 public struct SafeTensorsFile: Sendable {
     /// The largest header accepted, as in the reference implementation: a header beyond this is
     /// corruption, and parsing it would cost more memory than any real model's header needs.
@@ -78,23 +62,23 @@ public struct SafeTensorsFile: Sendable {
     private let index: [String: Int]
 
     /// Reads and validates the file at `url`.
-    public init(contentsOf url: URL) throws(SafeTensorsError) {
+    public init(contentsOf url: URL) throws(FileError) {
         let contents: Data
         do {
             contents = try Data(contentsOf: url)
         } catch {
-            throw SafeTensorsError(file: url.path, problem: "cannot read file (\(error.localizedDescription))")
+            throw FileError(file: url.path, problem: "cannot read file (\(error.localizedDescription))")
         }
         try self.init(data: contents, url: url, source: url.path)
     }
 
     /// Validates the bytes of a safetensors file held in memory; `source` names the file in errors.
-    public init(data: Data, source: String) throws(SafeTensorsError) {
+    public init(data: Data, source: String) throws(FileError) {
         try self.init(data: data, url: URL(fileURLWithPath: source), source: source)
     }
 
-    private init(data: Data, url: URL, source: String) throws(SafeTensorsError) {
-        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: source, problem: problem) }
+    private init(data: Data, url: URL, source: String) throws(FileError) {
+        func fail(_ problem: String) -> FileError { FileError(file: source, problem: problem) }
 
         guard data.count >= 8 else {
             throw fail("file is \(data.count) bytes, shorter than the 8-byte header length")
@@ -163,8 +147,8 @@ public struct SafeTensorsFile: Sendable {
 
     /// Parses and checks one tensor's header value against a data section of `dataLength` bytes.
     private static func entry(
-        name: String, json: Any, dataLength: Int, fail: (String) -> SafeTensorsError
-    ) throws(SafeTensorsError) -> SafeTensorsEntry {
+        name: String, json: Any, dataLength: Int, fail: (String) -> FileError
+    ) throws(FileError) -> SafeTensorsEntry {
         guard let object = json as? [String: Any] else {
             throw fail("tensor '\(name)' is not a JSON object")
         }
@@ -214,7 +198,7 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// The elements of tensor `name` as `Float`; F32, F64, F16 and BF16 convert (F64 rounds to nearest).
-    public func floats(_ name: String) throws(SafeTensorsError) -> [Float] {
+    public func floats(_ name: String) throws(FileError) -> [Float] {
         let entry = try lookup(name)
         switch entry.dtype {
         case .f32: return elements(entry, as: UInt32.self) { Float(bitPattern: $0) }
@@ -226,7 +210,7 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// The elements of tensor `name` as `Double`; F32, F64, F16 and BF16 convert exactly.
-    public func doubles(_ name: String) throws(SafeTensorsError) -> [Double] {
+    public func doubles(_ name: String) throws(FileError) -> [Double] {
         let entry = try lookup(name)
         switch entry.dtype {
         case .f32: return elements(entry, as: UInt32.self) { Double(Float(bitPattern: $0)) }
@@ -238,7 +222,7 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// The elements of tensor `name` as `Int64`; I64, I32 (sign-extended) and U8 convert.
-    public func integers(_ name: String) throws(SafeTensorsError) -> [Int64] {
+    public func integers(_ name: String) throws(FileError) -> [Int64] {
         let entry = try lookup(name)
         switch entry.dtype {
         case .i64: return elements(entry, as: UInt64.self) { Int64(bitPattern: $0) }
@@ -248,15 +232,15 @@ public struct SafeTensorsFile: Sendable {
         }
     }
 
-    private func lookup(_ name: String) throws(SafeTensorsError) -> SafeTensorsEntry {
+    private func lookup(_ name: String) throws(FileError) -> SafeTensorsEntry {
         guard let entry = entry(name) else {
-            throw SafeTensorsError(file: source, problem: "no tensor named '\(name)'")
+            throw FileError(file: source, problem: "no tensor named '\(name)'")
         }
         return entry
     }
 
-    private func notConvertible(_ entry: SafeTensorsEntry, to kind: String) -> SafeTensorsError {
-        SafeTensorsError(file: source, problem: "tensor '\(entry.name)' has dtype \(entry.dtype.rawValue), which cannot be read as \(kind)")
+    private func notConvertible(_ entry: SafeTensorsEntry, to kind: String) -> FileError {
+        FileError(file: source, problem: "tensor '\(entry.name)' has dtype \(entry.dtype.rawValue), which cannot be read as \(kind)")
     }
 
     /// Decodes the entry's little-endian elements; the data section need not be aligned for `Raw`.
@@ -326,10 +310,10 @@ public enum SafeTensorsWriter {
     /// Writes `tensors` and `metadata` to `url` atomically: the bytes go to a temporary file in the
     /// same directory, which is fsynced and then renamed over the destination, so a reader (or a
     /// crash) sees either the old file or the complete new one, never a partial file.
-    public static func write(_ tensors: [SafeTensorsTensor], metadata: [String: String], to url: URL) throws(SafeTensorsError) {
+    public static func write(_ tensors: [SafeTensorsTensor], metadata: [String: String], to url: URL) throws(FileError) {
         let path = url.path
-        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: path, problem: problem) }
-        func systemError(_ action: String) -> SafeTensorsError { fail("\(action): \(String(cString: strerror(errno)))") }
+        func fail(_ problem: String) -> FileError { FileError(file: path, problem: problem) }
+        func systemError(_ action: String) -> FileError { fail("\(action): \(String(cString: strerror(errno)))") }
 
         let bytes: Data
         do {
@@ -378,8 +362,8 @@ public enum SafeTensorsWriter {
     ///
     /// Tensors are laid out contiguously in name order. The header is padded with spaces to a multiple
     /// of 8 bytes, as the reference writer does, so the data section starts 8-byte aligned.
-    public static func encode(_ tensors: [SafeTensorsTensor], metadata: [String: String]) throws(SafeTensorsError) -> Data {
-        func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(file: "<encoded safetensors>", problem: problem) }
+    public static func encode(_ tensors: [SafeTensorsTensor], metadata: [String: String]) throws(FileError) -> Data {
+        func fail(_ problem: String) -> FileError { FileError(file: "<encoded safetensors>", problem: problem) }
 
         let sorted = tensors.sorted { $0.name < $1.name }
         var header: [String: Any] = [:]

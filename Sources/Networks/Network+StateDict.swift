@@ -24,7 +24,7 @@ extension Network {
     /// Every tensor of the model must be present with its exact shape; `num_batches_tracked` may be
     /// absent; a tensor the model does not have is an error, as PyTorch's `load_state_dict(strict=True)`.
     /// Floats of any width are converted. Nothing is changed unless the whole file fits.
-    public func load(_ file: SafeTensorsFile) throws(SafeTensorsError) {
+    public func load(_ file: SafeTensorsFile) throws(FileError) {
         let source = file.source
         var known = Set<String>()
         var values: [(ParameterVector<T>, ParameterEntry, [Double])] = []
@@ -32,10 +32,10 @@ extension Network {
             for entry in vector.layout.entries {
                 known.insert(entry.name)
                 guard let stored = file.entry(entry.name) else {
-                    throw SafeTensorsError(file: source, problem: "missing tensor '\(entry.name)' of \(name)")
+                    throw FileError(file: source, problem: "missing tensor '\(entry.name)' of \(name)")
                 }
                 guard stored.shape == entry.shape else {
-                    throw SafeTensorsError(file: source, problem: "tensor '\(entry.name)' has shape \(stored.shape), \(name) expects \(entry.shape)")
+                    throw FileError(file: source, problem: "tensor '\(entry.name)' has shape \(stored.shape), \(name) expects \(entry.shape)")
                 }
                 values.append((vector, entry, try file.doubles(entry.name)))
             }
@@ -44,10 +44,10 @@ extension Network {
         for entry in file.entries where !known.contains(entry.name) {
             guard entry.name.hasSuffix(".num_batches_tracked"),
                   known.contains(entry.name.replacingOccurrences(of: ".num_batches_tracked", with: ".running_mean")) else {
-                throw SafeTensorsError(file: source, problem: "tensor '\(entry.name)' is not part of \(name)")
+                throw FileError(file: source, problem: "tensor '\(entry.name)' is not part of \(name)")
             }
             guard entry.elementCount == 1, let count = try file.integers(entry.name).first, count >= 0 else {
-                throw SafeTensorsError(file: source, problem: "'\(entry.name)' must be one non-negative integer")
+                throw FileError(file: source, problem: "'\(entry.name)' must be one non-negative integer")
             }
             tracked = max(tracked ?? 0, count)
         }

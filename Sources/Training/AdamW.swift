@@ -50,7 +50,7 @@ public final class AdamW: Optimizer {
         ]
     }
 
-    public func restore(_ file: SafeTensorsFile) throws(SafeTensorsError) {
+    public func restore(_ file: SafeTensorsFile) throws(FileError) {
         try restoreVector("exp_avg", from: file, into: firstMoment, count: count)
         try restoreVector("exp_avg_sq", from: file, into: secondMoment, count: count)
         steps = try restoreSteps(from: file)

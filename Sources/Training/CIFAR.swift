@@ -1,4 +1,5 @@
 import Foundation
+import LandscapeCore
 
 /// CIFAR-10 and CIFAR-100 (Krizhevsky, "Learning Multiple Layers of Features from Tiny Images",
 /// 2009): 32x32 colour images, 50000 for training and 10000 for testing, read from the binary
@@ -87,7 +88,7 @@ public enum CIFAR {
     /// `c` becomes `(p / 255 - mean[c]) / std[c]` with the variant's training statistics.
     public static func load(
         _ variant: Variant, split: DataSplit, directory: URL, labels: CIFAR100Labels = .fine
-    ) throws(DataError) -> Dataset {
+    ) throws(FileError) -> Dataset {
         let files = try locate(variant.fileNames(split), variant: variant, split: split, in: directory)
         let recordSize = variant.recordSize
         let labelOffset = variant == .cifar100 && labels == .coarse ? 0 : variant.labelBytes - 1
@@ -111,7 +112,7 @@ public enum CIFAR {
         for (file, count) in zip(files, counts) {
             let bytes = try read(file)
             guard bytes.count == count * recordSize else {
-                throw DataError(file: file.path, problem: "file changed size while being loaded, from \(count * recordSize) to \(bytes.count) bytes")
+                throw FileError(file: file.path, problem: "file changed size while being loaded, from \(count * recordSize) to \(bytes.count) bytes")
             }
             try checkLabels(bytes, records: count, of: file, variant: variant)
             bytes.withUnsafeBytes { raw in
@@ -142,7 +143,7 @@ public enum CIFAR {
 
     /// The URLs of `names` in `directory`, or else in its archive subdirectory; the error lists
     /// every file looked for and which are missing.
-    static func locate(_ names: [String], variant: Variant, split: DataSplit, in directory: URL) throws(DataError) -> [URL] {
+    static func locate(_ names: [String], variant: Variant, split: DataSplit, in directory: URL) throws(FileError) -> [URL] {
         let candidates = [directory, directory.appendingPathComponent(variant.archiveDirectory)]
         func missing(in folder: URL) -> [String] {
             names.filter { !FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
@@ -153,13 +154,13 @@ public enum CIFAR {
         }
         // Report against the folder holding more of the files: that is where the user put the data.
         let closest = absent[1].count < absent[0].count ? 1 : 0
-        throw DataError(
+        throw FileError(
             file: candidates[closest].appendingPathComponent(absent[closest][0]).path,
             problem: "no such file; \(variant.displayName) \(split.rawValue) needs \(names.joined(separator: ", ")) in \(directory.path) or its \(variant.archiveDirectory) subdirectory; missing \(absent[closest].joined(separator: ", "))")
     }
 
     /// The size of `file` in bytes, from its end offset, so that nothing is read yet.
-    static func fileSize(_ file: URL) throws(DataError) -> Int {
+    static func fileSize(_ file: URL) throws(FileError) -> Int {
         do {
             let handle = try FileHandle(forReadingFrom: file)
             defer { try? handle.close() }
@@ -167,37 +168,37 @@ public enum CIFAR {
             // Anything past the limit is reported as such without converting a huge UInt64.
             return Int(min(end, UInt64(maximumFileSize) + 1))
         } catch {
-            throw DataError(file: file.path, problem: "cannot open (\(error.localizedDescription))")
+            throw FileError(file: file.path, problem: "cannot open (\(error.localizedDescription))")
         }
     }
 
     /// The whole of `file`, whose size has been checked.
-    static func read(_ file: URL) throws(DataError) -> Data {
+    static func read(_ file: URL) throws(FileError) -> Data {
         do {
             return try Data(contentsOf: file)
         } catch {
-            throw DataError(file: file.path, problem: "cannot read (\(error.localizedDescription))")
+            throw FileError(file: file.path, problem: "cannot read (\(error.localizedDescription))")
         }
     }
 
     /// The number of records in a file of `byteCount` bytes; a file that is empty, too large or not
     /// a whole number of records is an error.
-    static func recordCount(byteCount: Int, of file: URL, variant: Variant) throws(DataError) -> Int {
+    static func recordCount(byteCount: Int, of file: URL, variant: Variant) throws(FileError) -> Int {
         let recordSize = variant.recordSize
-        guard byteCount > 0 else { throw DataError(file: file.path, problem: "file is empty") }
+        guard byteCount > 0 else { throw FileError(file: file.path, problem: "file is empty") }
         guard byteCount <= maximumFileSize else {
-            throw DataError(file: file.path, problem: "file is over the \(maximumFileSize)-byte limit, too large for \(variant.displayName)")
+            throw FileError(file: file.path, problem: "file is over the \(maximumFileSize)-byte limit, too large for \(variant.displayName)")
         }
         guard byteCount % recordSize == 0 else {
             let layout = variant == .cifar10 ? "1 label byte" : "2 label bytes"
-            throw DataError(file: file.path, problem: "size \(byteCount) bytes is not a multiple of the \(recordSize)-byte \(variant.displayName) record (\(layout) + \(pixelBytes) pixel bytes)")
+            throw FileError(file: file.path, problem: "size \(byteCount) bytes is not a multiple of the \(recordSize)-byte \(variant.displayName) record (\(layout) + \(pixelBytes) pixel bytes)")
         }
         return byteCount / recordSize
     }
 
     /// Checks every label byte of the first `records` records: CIFAR-10's label below 10,
     /// CIFAR-100's coarse label below 20 and fine label below 100.
-    static func checkLabels(_ bytes: Data, records: Int, of file: URL, variant: Variant) throws(DataError) {
+    static func checkLabels(_ bytes: Data, records: Int, of file: URL, variant: Variant) throws(FileError) {
         let kinds: [(offset: Int, name: String, classes: Int)] = variant == .cifar10
             ? [(0, "label", 10)]
             : [(0, "coarse label", 20), (1, "fine label", 100)]
@@ -205,7 +206,7 @@ public enum CIFAR {
             for kind in kinds {
                 let label = bytes[bytes.startIndex + record * variant.recordSize + kind.offset]
                 guard Int(label) < kind.classes else {
-                    throw DataError(file: file.path, problem: "\(kind.name) \(label) in record \(record) is not in 0..<\(kind.classes)")
+                    throw FileError(file: file.path, problem: "\(kind.name) \(label) in record \(record) is not in 0..<\(kind.classes)")
                 }
             }
         }

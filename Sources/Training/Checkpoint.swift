@@ -10,7 +10,7 @@ public enum Checkpoint {
 
     /// Writes `network` atomically to `url` with `metadata` (string values); `architecture` and
     /// `format` are added.
-    public static func write(_ network: Network<Float>, metadata: [String: String], to url: URL) throws(SafeTensorsError) {
+    public static func write(_ network: Network<Float>, metadata: [String: String], to url: URL) throws(FileError) {
         var metadata = metadata
         metadata["format"] = format
         if let architecture = network.architecture { metadata["architecture"] = architecture.json }
@@ -27,7 +27,7 @@ public enum Checkpoint {
         } else if let fallback {
             architecture = fallback
         } else {
-            throw SafeTensorsError(file: url.path, problem: "no 'architecture' metadata; name the model (e.g. --model cnn)")
+            throw FileError(file: url.path, problem: "no 'architecture' metadata; name the model (e.g. --model cnn)")
         }
         let network = Network<Float>(architecture)
         try network.load(file)

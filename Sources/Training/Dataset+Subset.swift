@@ -47,10 +47,10 @@ extension Dataset {
     /// one and the selection (e.g. `fashion-mnist/train[random:5000:7]`).
     ///
     /// A selection of fewer than 1 or more than `count` samples is an error.
-    public func subset(_ selection: Subset) throws(DataError) -> Dataset {
+    public func subset(_ selection: Subset) throws(FileError) -> Dataset {
         let n = selection.count
         guard n >= 1, n <= count else {
-            throw DataError(file: name, problem: "cannot take a subset of \(n) samples from \(count); the size must be in 1...\(count)")
+            throw FileError(file: name, problem: "cannot take a subset of \(n) samples from \(count); the size must be in 1...\(count)")
         }
         let indices: [Int]
         switch selection {

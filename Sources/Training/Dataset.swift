@@ -1,4 +1,5 @@
 import Foundation
+import LandscapeCore
 
 /// A labelled image data set held in memory.
 ///
@@ -64,7 +65,7 @@ public enum FashionMNIST {
     /// test split) from any MNIST-format directory, each gzip-compressed (`.gz`, preferred) or not.
     ///
     /// Pixels `p` in 0...255 become `(p / 255 - mean) / std`, the project's reference preprocessing.
-    public static func load(split: DataSplit, directory: URL = defaultDirectory) throws(DataError) -> Dataset {
+    public static func load(split: DataSplit, directory: URL = defaultDirectory) throws(FileError) -> Dataset {
         let prefix = split == .train ? "train" : "t10k"
         let imagesURL = try locate("\(prefix)-images-idx3-ubyte", in: directory)
         let labelsURL = try locate("\(prefix)-labels-idx1-ubyte", in: directory)
@@ -72,20 +73,20 @@ public enum FashionMNIST {
         let labels = try IDXFile(contentsOf: labelsURL)
 
         guard images.dimensions.count == 3 else {
-            throw DataError(file: imagesURL.path, problem: "dimensions \(images.dimensions) are not [images, rows, columns]")
+            throw FileError(file: imagesURL.path, problem: "dimensions \(images.dimensions) are not [images, rows, columns]")
         }
         let (count, height, width) = (images.dimensions[0], images.dimensions[1], images.dimensions[2])
         guard height > 0, width > 0 else {
-            throw DataError(file: imagesURL.path, problem: "images of \(height)x\(width) pixels are empty")
+            throw FileError(file: imagesURL.path, problem: "images of \(height)x\(width) pixels are empty")
         }
         guard labels.dimensions.count == 1 else {
-            throw DataError(file: labelsURL.path, problem: "dimensions \(labels.dimensions) are not [labels]")
+            throw FileError(file: labelsURL.path, problem: "dimensions \(labels.dimensions) are not [labels]")
         }
         guard labels.dimensions[0] == count else {
-            throw DataError(file: labelsURL.path, problem: "\(labels.dimensions[0]) labels for \(count) images in \(imagesURL.path)")
+            throw FileError(file: labelsURL.path, problem: "\(labels.dimensions[0]) labels for \(count) images in \(imagesURL.path)")
         }
         if let index = labels.bytes.firstIndex(where: { Int($0) >= classes }) {
-            throw DataError(file: labelsURL.path, problem: "label \(labels.bytes[index]) at index \(index) is not in 0..<\(classes)")
+            throw FileError(file: labelsURL.path, problem: "label \(labels.bytes[index]) at index \(index) is not in 0..<\(classes)")
         }
 
         // 256 possible inputs: a table computes each value once and maps every pixel identically.
@@ -98,7 +99,7 @@ public enum FashionMNIST {
     }
 
     /// The URL of `base.gz`, or of `base` if only the uncompressed file exists.
-    static func locate(_ base: String, in directory: URL) throws(DataError) -> URL {
+    static func locate(_ base: String, in directory: URL) throws(FileError) -> URL {
         let compressed = directory.appendingPathComponent(base + ".gz")
         let plain = directory.appendingPathComponent(base)
         if FileManager.default.fileExists(atPath: compressed.path) { return compressed }
@@ -108,10 +109,10 @@ public enum FashionMNIST {
 
     /// The error for a file found neither compressed nor plain; for the default directory it says
     /// which package provides the data.
-    public static func missingFile(_ base: String, in directory: URL) -> DataError {
+    public static func missingFile(_ base: String, in directory: URL) -> FileError {
         let hint = directory.standardizedFileURL.path == defaultDirectory.standardizedFileURL.path
             ? "; install the Debian package dataset-fashion-mnist" : ""
-        return DataError(
+        return FileError(
             file: directory.appendingPathComponent(base + ".gz").path,
             problem: "no such file (nor uncompressed \(base))\(hint)")
     }

@@ -1,21 +1,6 @@
 import CZlib
 import Foundation
-
-/// A problem with a data file: which file, and what is wrong with it, as one line.
-public struct DataError: Error, CustomStringConvertible, Equatable {
-    /// The path of the file.
-    public let file: String
-    /// What is wrong, without the file name.
-    public let problem: String
-
-    public init(file: String, problem: String) {
-        self.file = file
-        self.problem = problem
-    }
-
-    /// `"<file>: <problem>"`.
-    public var description: String { "\(file): \(problem)" }
-}
+import LandscapeCore
 
 /// An IDX file (LeCun's MNIST format) of unsigned bytes, read whole into memory.
 ///
@@ -35,9 +20,9 @@ public struct IDXFile: Sendable {
 
     /// Reads and validates the IDX file at `url` (gzip-compressed or not); bytes after the data
     /// the header describes are ignored.
-    public init(contentsOf url: URL) throws(DataError) {
+    public init(contentsOf url: URL) throws(FileError) {
         let path = url.path
-        func fail(_ problem: String) -> DataError { DataError(file: path, problem: problem) }
+        func fail(_ problem: String) -> FileError { FileError(file: path, problem: problem) }
 
         // gzopen would also report a missing file, but only as a bare errno; say it plainly.
         guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
@@ -89,7 +74,7 @@ public struct IDXFile: Sendable {
 
     /// Reads up to `count` bytes, fewer only at the end of the input. The result grows chunk by chunk
     /// as data actually arrives, so a header that overstates the size costs no memory up front.
-    private static func read(_ count: Int, from file: gzFile, fail: (String) -> DataError) throws(DataError) -> [UInt8] {
+    private static func read(_ count: Int, from file: gzFile, fail: (String) -> FileError) throws(FileError) -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: min(count, 1 << 20))
         while result.count < count {

@@ -15,25 +15,25 @@ public protocol Optimizer: AnyObject {
     /// The optimizer's state as named tensors (for resuming).
     func state() -> [SafeTensorsTensor]
     /// Restores the state written by `state()`.
-    func restore(_ file: SafeTensorsFile) throws(SafeTensorsError)
+    func restore(_ file: SafeTensorsFile) throws(FileError)
     /// The optimizer and its hyperparameters as compact JSON, for checkpoint metadata.
     var json: String { get }
 }
 
 extension Optimizer {
     /// Reads a saved state vector of `count` elements into `buffer`.
-    func restoreVector(_ name: String, from file: SafeTensorsFile, into buffer: Buffer<Float>, count: Int) throws(SafeTensorsError) {
+    func restoreVector(_ name: String, from file: SafeTensorsFile, into buffer: Buffer<Float>, count: Int) throws(FileError) {
         let values = try file.floats(name)
         guard values.count == count else {
-            throw SafeTensorsError(file: file.url.path, problem: "optimizer state '\(name)' has \(values.count) elements, the model has \(count) parameters")
+            throw FileError(file: file.url.path, problem: "optimizer state '\(name)' has \(values.count) elements, the model has \(count) parameters")
         }
         buffer.pointer.update(from: values, count: count)
     }
 
     /// Reads the saved step count.
-    func restoreSteps(from file: SafeTensorsFile) throws(SafeTensorsError) -> Int {
+    func restoreSteps(from file: SafeTensorsFile) throws(FileError) -> Int {
         guard let steps = try file.integers("steps").first, steps >= 0 else {
-            throw SafeTensorsError(file: file.url.path, problem: "optimizer state 'steps' must be one non-negative integer")
+            throw FileError(file: file.url.path, problem: "optimizer state 'steps' must be one non-negative integer")
         }
         return Int(steps)
     }

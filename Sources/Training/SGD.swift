@@ -51,7 +51,7 @@ public final class SGD: Optimizer {
         return tensors
     }
 
-    public func restore(_ file: SafeTensorsFile) throws(SafeTensorsError) {
+    public func restore(_ file: SafeTensorsFile) throws(FileError) {
         if momentum > 0 { try restoreVector("momentum_buffer", from: file, into: velocity, count: count) }
         steps = try restoreSteps(from: file)
     }

@@ -55,7 +55,7 @@ public final class TrainingRun {
         guard FileManager.default.fileExists(atPath: optimizerURL.path) else { return }  // no epoch finished yet
         let optimizerState = try SafeTensorsFile(contentsOf: optimizerURL)
         guard let epoch = optimizerState.metadata["epoch"].flatMap(Int.init), epoch >= 1 else {
-            throw SafeTensorsError(file: optimizerURL.path, problem: "no valid 'epoch' metadata")
+            throw FileError(file: optimizerURL.path, problem: "no valid 'epoch' metadata")
         }
         let checkpoint = try SafeTensorsFile(contentsOf: checkpointURL(epoch: epoch))
         try trainer.network.load(checkpoint)

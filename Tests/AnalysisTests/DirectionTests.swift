@@ -269,7 +269,7 @@ struct DirectionTests {
             SafeTensorsTensor(name: "fc2.bias", shape: [10], floats: [Float](repeating: 1, count: 10)),
             SafeTensorsTensor(name: "conv9.weight", shape: [2, 2], floats: [1, 2, 3, 4]),
         ], metadata: [:], to: url)
-        let error = try #require(throws: SafeTensorsError.self) { try Direction.read(url, for: network) }
+        let error = try #require(throws: FileError.self) { try Direction.read(url, for: network) }
         #expect(error.file == url.path)
         #expect(error.problem.contains("'conv9.weight'"))
     }
@@ -283,7 +283,7 @@ struct DirectionTests {
         try SafeTensorsWriter.write([
             SafeTensorsTensor(name: "fc2.weight", shape: [128, 10], floats: [Float](repeating: 1, count: 1280)),
         ], metadata: [:], to: url)
-        let error = try #require(throws: SafeTensorsError.self) { try Direction.read(url, for: network) }
+        let error = try #require(throws: FileError.self) { try Direction.read(url, for: network) }
         #expect(error.file == url.path)
         #expect(error.problem.contains("'fc2.weight'"))
         #expect(error.problem.contains("[128, 10]"))
@@ -293,7 +293,7 @@ struct DirectionTests {
         try SafeTensorsWriter.write([
             SafeTensorsTensor(name: "bn2.running_var", shape: [16], floats: [Float](repeating: 1, count: 16)),
         ], metadata: [:], to: state)
-        let stateError = try #require(throws: SafeTensorsError.self) { try Direction.read(state, for: network) }
+        let stateError = try #require(throws: FileError.self) { try Direction.read(state, for: network) }
         #expect(stateError.problem.contains("'bn2.running_var'"))
     }
 

@@ -1,5 +1,6 @@
 import Analysis
 import Foundation
+import LandscapeCore
 import Testing
 
 #if canImport(Glibc)
@@ -124,7 +125,7 @@ struct SurfaceFileTests {
         try first.write(i: 1, j: 0, ["train_loss": 3])
         first.close()
 
-        #expect(throws: SurfaceFileError(file: url.path, problem: "already exists; not replacing it")) {
+        #expect(throws: FileError(file: url.path, problem: "already exists; not replacing it")) {
             try SurfaceFile.create(at: url, x: [0, 1], y: [0, 1], quantities: ["train_loss"], attributes: [:])
         }
         #expect(try SurfaceFile.open(url).values("train_loss") == [-1, 3, -1, -1])
@@ -144,7 +145,7 @@ struct SurfaceFileTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("surface.h5")
         let file = try SurfaceFile.create(at: url, x: [0, 1], y: nil, quantities: ["train_loss", "train_acc"], attributes: [:])
-        let expected = SurfaceFileError(file: url.path, problem: "no quantity test_loss (the file has train_acc, train_loss)")
+        let expected = FileError(file: url.path, problem: "no quantity test_loss (the file has train_acc, train_loss)")
         #expect(throws: expected) { try file.values("test_loss") }
         #expect(throws: expected) { try file.write(i: 0, j: 0, ["train_loss": 1, "test_loss": 2]) }
         #expect(try file.values("train_loss") == [-1, -1])
@@ -181,7 +182,7 @@ struct SurfaceFileTests {
     @Test("a non-square reference-code file, stored [nx, ny], is refused with both shapes named")
     func nonSquareReferenceFile() throws {
         let url = Self.fixtures.appendingPathComponent("reference-nonsquare.h5")
-        let error = try #require(throws: SurfaceFileError.self) { try SurfaceFile.open(url) }
+        let error = try #require(throws: FileError.self) { try SurfaceFile.open(url) }
         #expect(error.file == url.path)
         #expect(error.problem.contains("has shape [4, 3], which is [nx, ny]"))
         #expect(error.problem.contains("expected [ny, nx] = [3, 4]"))
@@ -191,7 +192,7 @@ struct SurfaceFileTests {
     @Test("an HDF5 file without xcoordinates is not a surface")
     func missingCoordinates() throws {
         let url = Self.fixtures.appendingPathComponent("no-coordinates.h5")
-        #expect(throws: SurfaceFileError(file: url.path, problem: "missing dataset xcoordinates (not a loss-surface file)")) {
+        #expect(throws: FileError(file: url.path, problem: "missing dataset xcoordinates (not a loss-surface file)")) {
             try SurfaceFile.open(url)
         }
     }
@@ -209,10 +210,10 @@ struct SurfaceFileTests {
         try whole.prefix(whole.count / 2).write(to: truncated)
         let missing = directory.appendingPathComponent("absent.h5")
 
-        var errors: [SurfaceFileError] = []
+        var errors: [FileError] = []
         let printed = try Self.standardError {
             for url in [text, truncated, missing] {
-                do throws(SurfaceFileError) {
+                do throws(FileError) {
                     _ = try SurfaceFile.open(url)
                 } catch {
                     errors.append(error)

@@ -22,7 +22,7 @@ private func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
 }
 
 /// The error message from validating `data`, or nil if it is accepted.
-private func loadError(_ data: Data) -> SafeTensorsError? {
+private func loadError(_ data: Data) -> FileError? {
     do {
         _ = try SafeTensorsFile(data: data, source: "bad.safetensors")
         return nil
@@ -99,15 +99,15 @@ private func makeScratchDirectory() throws -> URL {
     }
 
     @Test func encodingRejectsShapeMismatchAndDuplicateNames() {
-        #expect(throws: SafeTensorsError.self) {
+        #expect(throws: FileError.self) {
             try SafeTensorsWriter.encode([SafeTensorsTensor(name: "x", shape: [2, 2], floats: [1, 2, 3])], metadata: [:])
         }
-        #expect(throws: SafeTensorsError.self) {
+        #expect(throws: FileError.self) {
             try SafeTensorsWriter.encode(
                 [SafeTensorsTensor(name: "x", shape: [1], floats: [1]), SafeTensorsTensor(name: "x", shape: [1], integers: [1])],
                 metadata: [:])
         }
-        #expect(throws: SafeTensorsError.self) {
+        #expect(throws: FileError.self) {
             try SafeTensorsWriter.encode([SafeTensorsTensor(name: "__metadata__", shape: [1], floats: [1])], metadata: [:])
         }
     }
@@ -185,13 +185,13 @@ private func makeScratchDirectory() throws -> URL {
     @Test func rejectsConversionBetweenIntegerAndFloat() throws {
         let header = #"{"i":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},"f":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
         let file = try SafeTensorsFile(data: safetensorsBytes(header: header, data: Array(repeating: 0, count: 12)), source: "mixed")
-        #expect(throws: SafeTensorsError(file: "mixed", problem: "tensor 'i' has dtype I64, which cannot be read as floats")) {
+        #expect(throws: FileError(file: "mixed", problem: "tensor 'i' has dtype I64, which cannot be read as floats")) {
             try file.floats("i")
         }
-        #expect(throws: SafeTensorsError(file: "mixed", problem: "tensor 'i' has dtype I64, which cannot be read as doubles")) {
+        #expect(throws: FileError(file: "mixed", problem: "tensor 'i' has dtype I64, which cannot be read as doubles")) {
             try file.doubles("i")
         }
-        #expect(throws: SafeTensorsError(file: "mixed", problem: "tensor 'f' has dtype F32, which cannot be read as integers")) {
+        #expect(throws: FileError(file: "mixed", problem: "tensor 'f' has dtype F32, which cannot be read as integers")) {
             try file.integers("f")
         }
     }
@@ -245,8 +245,8 @@ private func makeScratchDirectory() throws -> URL {
     @Test func rejectsMissingName() throws {
         let file = try SafeTensorsFile(data: safetensorsBytes(header: "{}", data: []), source: "empty.safetensors")
         #expect(file.entry("x") == nil)
-        #expect(throws: SafeTensorsError(file: "empty.safetensors", problem: "no tensor named 'x'")) { try file.floats("x") }
-        #expect(throws: SafeTensorsError(file: "empty.safetensors", problem: "no tensor named 'x'")) { try file.integers("x") }
+        #expect(throws: FileError(file: "empty.safetensors", problem: "no tensor named 'x'")) { try file.floats("x") }
+        #expect(throws: FileError(file: "empty.safetensors", problem: "no tensor named 'x'")) { try file.integers("x") }
     }
 
     @Test func rejectsBadJSON() throws {
@@ -289,7 +289,7 @@ private func makeScratchDirectory() throws -> URL {
         let directory = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("absent.safetensors")
-        let error = try #require(throws: SafeTensorsError.self) { try SafeTensorsFile(contentsOf: url) }
+        let error = try #require(throws: FileError.self) { try SafeTensorsFile(contentsOf: url) }
         #expect(error.file == url.path)
         #expect(error.problem.hasPrefix("cannot read file"))
     }
@@ -318,14 +318,14 @@ private func makeScratchDirectory() throws -> URL {
         let directory = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("missing-subdirectory/x.safetensors")
-        let error = try #require(throws: SafeTensorsError.self) {
+        let error = try #require(throws: FileError.self) {
             try SafeTensorsWriter.write([SafeTensorsTensor(name: "w", shape: [1], floats: [1])], metadata: [:], to: url)
         }
         #expect(error.file == url.path)
         #expect(error.problem.contains("cannot create temporary file"))
 
         let invalid = directory.appendingPathComponent("invalid.safetensors")
-        #expect(throws: SafeTensorsError.self) {
+        #expect(throws: FileError.self) {
             try SafeTensorsWriter.write([SafeTensorsTensor(name: "w", shape: [2], floats: [1])], metadata: [:], to: invalid)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)

@@ -69,10 +69,10 @@ struct StateDictTests {
     }
 
     /// The error `load` throws for `tensors`; the network must be left as it was.
-    static func loadError(_ tensors: [SafeTensorsTensor], into network: Network<Float>) throws -> SafeTensorsError {
+    static func loadError(_ tensors: [SafeTensorsTensor], into network: Network<Float>) throws -> FileError {
         let (parameters, state, tracked) = (bits(network.parameters), bits(network.state), network.batchesTracked)
         let file = try Self.file(tensors, source: "broken.safetensors")
-        let error = try #require(throws: SafeTensorsError.self) { try network.load(file) }
+        let error = try #require(throws: FileError.self) { try network.load(file) }
         #expect(bits(network.parameters) == parameters, "a failed load changed the parameters")
         #expect(bits(network.state) == state, "a failed load changed the running statistics")
         #expect(network.batchesTracked == tracked)
@@ -151,7 +151,7 @@ struct StateDictTests {
         let tensors = Self.trained(Self.small).stateDict().filter { $0.name != "fc1.bias" }
         let network = Network<Float>(Self.small)
         let file = try Self.file(tensors, source: "memory.safetensors")
-        let error = try #require(throws: SafeTensorsError.self) { try network.load(file) }
+        let error = try #require(throws: FileError.self) { try network.load(file) }
         #expect(error.file == "memory.safetensors")
         #expect(error.description == "memory.safetensors: \(error.problem)")
     }

@@ -150,6 +150,6 @@ struct AdamWTests {
     func wrongLength() throws {
         let data = try SafeTensorsWriter.encode(AdamW(parameterCount: 4, learningRate: 0.1).state(), metadata: [:])
         let adamw = AdamW(parameterCount: 3, learningRate: 0.1)
-        #expect(throws: SafeTensorsError.self) { try adamw.restore(SafeTensorsFile(data: data, source: "state")) }
+        #expect(throws: FileError.self) { try adamw.restore(SafeTensorsFile(data: data, source: "state")) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LandscapeCore
 import Testing
 import Training
 
@@ -53,8 +54,8 @@ struct CIFARTests {
     /// The error from loading, checked to be one line.
     static func loadError(
         _ variant: CIFAR.Variant, _ split: DataSplit = .train, in directory: URL, sourceLocation: SourceLocation = #_sourceLocation
-    ) throws -> DataError {
-        let error = try #require(throws: DataError.self, sourceLocation: sourceLocation) {
+    ) throws -> FileError {
+        let error = try #require(throws: FileError.self, sourceLocation: sourceLocation) {
             try CIFAR.load(variant, split: split, directory: directory)
         }
         #expect(!error.description.contains("\n"), sourceLocation: sourceLocation)
@@ -210,7 +211,7 @@ struct CIFARTests {
         try Self.write("train.bin", in: directory, labels: [[1, 100]])
         #expect(try Self.loadError(.cifar100, in: directory).problem == "fine label 100 in record 0 is not in 0..<100")
         try Self.write("train.bin", in: directory, labels: [[1, 5], [20, 5]])
-        let coarse = try #require(throws: DataError.self) {
+        let coarse = try #require(throws: FileError.self) {
             try CIFAR.load(.cifar100, split: .train, directory: directory, labels: .coarse)
         }
         #expect(coarse.problem == "coarse label 20 in record 1 is not in 0..<20")

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import LandscapeCore
 import Testing
 import Training
 
@@ -45,20 +46,20 @@ private func writeSplit(
 }
 
 /// The error from reading `bytes` as an IDX file, checked to be one line naming the file.
-private func idxError(_ bytes: [UInt8], compressed: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws -> DataError {
+private func idxError(_ bytes: [UInt8], compressed: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) throws -> FileError {
     let directory = try makeScratchDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let url = directory.appendingPathComponent("bad-idx")
     try writeFile(bytes, to: url, compressed: compressed)
-    let error = try #require(throws: DataError.self, sourceLocation: sourceLocation) { try IDXFile(contentsOf: url) }
+    let error = try #require(throws: FileError.self, sourceLocation: sourceLocation) { try IDXFile(contentsOf: url) }
     #expect(error.file == url.path, sourceLocation: sourceLocation)
     #expect(!error.description.contains("\n"), sourceLocation: sourceLocation)
     return error
 }
 
 /// The error from loading the train split of `directory`.
-private func loadError(_ directory: URL) throws -> DataError {
-    let error = try #require(throws: DataError.self) { try FashionMNIST.load(split: .train, directory: directory) }
+private func loadError(_ directory: URL) throws -> FileError {
+    let error = try #require(throws: FileError.self) { try FashionMNIST.load(split: .train, directory: directory) }
     #expect(!error.description.contains("\n"))
     return error
 }
@@ -106,7 +107,7 @@ private func loadError(_ directory: URL) throws -> DataError {
         try writeSplit(.test, in: directory, images: [7, 8], imageDimensions: [2, 1, 1], labels: [1, 2], compressed: false)
         let dataset = try FashionMNIST.load(split: .test, directory: directory)
         #expect(dataset.labels == [1, 2])
-        #expect(throws: DataError.self) { try FashionMNIST.load(split: .train, directory: directory) }
+        #expect(throws: FileError.self) { try FashionMNIST.load(split: .train, directory: directory) }
     }
 
     @Test func ignoresTrailingGarbage() throws {
@@ -127,7 +128,7 @@ private func loadError(_ directory: URL) throws -> DataError {
         #expect(error.problem.contains("no such file"))
         #expect(!error.problem.contains("dataset-fashion-mnist"))
 
-        let direct = try #require(throws: DataError.self) { try IDXFile(contentsOf: directory.appendingPathComponent("absent")) }
+        let direct = try #require(throws: FileError.self) { try IDXFile(contentsOf: directory.appendingPathComponent("absent")) }
         #expect(direct.problem == "no such file")
     }
 
@@ -181,7 +182,7 @@ private func loadError(_ directory: URL) throws -> DataError {
         let whole = try Data(contentsOf: url)
         try whole.prefix(whole.count / 2).write(to: url)
 
-        let error = try #require(throws: DataError.self) { try IDXFile(contentsOf: url) }
+        let error = try #require(throws: FileError.self) { try IDXFile(contentsOf: url) }
         #expect(error.problem.contains("truncated"))
         #expect(error.problem.contains("gzip stream ends early"))
     }

@@ -54,7 +54,7 @@ struct SubsetTests {
         Subset.first(11), .first(0), .first(-3), .random(11, seed: 0), .random(0, seed: 1),
     ])
     func sizeErrors(selection: Subset) throws {
-        let error = try #require(throws: DataError.self) { try Self.dataset(count: 10).subset(selection) }
+        let error = try #require(throws: FileError.self) { try Self.dataset(count: 10).subset(selection) }
         #expect(error.file == "indexed")
         #expect(error.problem.contains("subset of \(selection.count) samples from 10"))
         #expect(!error.description.contains("\n"))
