@@ -21,10 +21,12 @@ public final class SurfaceComputation: @unchecked Sendable {
     public let sets: [(name: String, data: Dataset)]
     public let mode: Mode
     public let threads: Int
+    /// Samples per evaluation pass. Small batches keep each worker's activations in cache: on the
+    /// cnn, 100 gave 6.6 points/s and 236 MiB against 5.2 points/s and 682 MiB at 500.
     public let batchSize: Int
 
     public init(network: Network<Float>, x: [Double], y: [Double]?, directions: (x: Direction, y: Direction?),
-                sets: [(name: String, data: Dataset)], mode: Mode = .evaluation, threads: Int = 2, batchSize: Int = 500) {
+                sets: [(name: String, data: Dataset)], mode: Mode = .evaluation, threads: Int = 2, batchSize: Int = 100) {
         precondition((y == nil) == (directions.y == nil), "SurfaceComputation: a 2-D grid needs two directions")
         precondition(directions.x.parameters.count == network.parameters.count, "SurfaceComputation: direction does not fit the network")
         self.network = network
