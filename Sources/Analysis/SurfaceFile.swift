@@ -29,8 +29,8 @@ import Darwin
 /// are skipped; every other dataset besides the coordinates is a quantity and must fit the grid.
 ///
 /// The datasets stay open while the instance lives, so a write only selects one element; ``close()``
-/// or deinit releases them. HDF5 locks an open file: while a surface is being written, another
-/// process (h5py, say) can read it only with the environment variable `HDF5_USE_FILE_LOCKING=FALSE`.
+/// or deinit releases them. HDF5's file locking is off, so another process (h5py, say) can read a
+/// surface while a run writes it.
 public final class SurfaceFile {
     /// The file's location.
     public let url: URL
@@ -89,7 +89,9 @@ public final class SurfaceFile {
         // Same directory, because rename(2) is atomic only within one file system.
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
-        let file = H5Fcreate(temporary, landscape_h5f_acc_trunc(), landscape_h5p_default(), landscape_h5p_default())
+        let access = landscape_h5p_file_access_unlocked()
+        defer { H5Pclose(access) }
+        let file = H5Fcreate(temporary, landscape_h5f_acc_trunc(), landscape_h5p_default(), access)
         guard file >= 0 else {
             throw FileError(file: path, problem: "cannot create a temporary file in \(url.deletingLastPathComponent().path)")
         }
@@ -123,7 +125,9 @@ public final class SurfaceFile {
         guard signature >= 0 else { throw fail("cannot read the file") }
         guard signature > 0 else { throw fail("not an HDF5 file") }
         let mode = writable ? landscape_h5f_acc_rdwr() : landscape_h5f_acc_rdonly()
-        let fileID = H5Fopen(path, mode, landscape_h5p_default())
+        let access = landscape_h5p_file_access_unlocked()
+        defer { H5Pclose(access) }
+        let fileID = H5Fopen(path, mode, access)
         guard fileID >= 0 else {
             throw fail("HDF5 cannot open it for \(writable ? "writing" : "reading") (is it open for writing elsewhere?)")
         }

@@ -20,4 +20,10 @@ unsigned landscape_h5f_acc_trunc(void);
    per thread in a thread-safe build), so failures reach the caller only as return codes. */
 void landscape_h5e_silence(void);
 
+/* A new file-access property list with HDF5's file locking off (close it with H5Pclose). HDF5 locks
+   with flock(), and a lock travels with the descriptor into any child process started while the
+   file is open, which would keep the file locked after this process closes it; surfaces are also
+   meant to be readable (by h5py, say) while a run writes them. */
+hid_t landscape_h5p_file_access_unlocked(void);
+
 #endif
