@@ -45,12 +45,7 @@ public final class NetworkObjective: Objective {
     public func evaluation(at point: [Double]) -> Evaluation {
         load(point)
         passes += 1
-        var total = Evaluation(loss: 0, correct: 0, count: 0)
-        for index in 0..<loader.batchCount {
-            let (images, labels) = loader.batch(index)
-            total = total.merged(with: network.loss(images, labels: labels, mode: mode))
-        }
-        return total
+        return network.evaluate(loader, mode: mode)
     }
 
     public func value(at point: [Double]) -> Double { evaluation(at: point).loss }

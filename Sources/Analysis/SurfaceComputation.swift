@@ -137,11 +137,7 @@ public final class SurfaceComputation: @unchecked Sendable {
             }
             var values: [String: Double] = [:]
             for (name, loader) in loaders {
-                var total = Evaluation(loss: 0, correct: 0, count: 0)
-                for index in 0..<loader.batchCount {
-                    let (images, labels) = loader.batch(index)
-                    total = total.merged(with: network.loss(images, labels: labels, mode: computation.mode))
-                }
+                let total = network.evaluate(loader, mode: computation.mode)
                 values["\(name)_loss"] = total.loss
                 values["\(name)_acc"] = total.accuracy
             }

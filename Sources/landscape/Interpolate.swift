@@ -37,12 +37,7 @@ struct Interpolate: ParsableCommand {
             "directions": "interpolation w1 + a (w2 - w1), running statistics interpolated", "normalization": "none",
             "evaluation": evaluation.summary, "toolkit": "landscape", "command": CommandLine.arguments.joined(separator: " "),
         ]
-        let file = try SurfaceFile.openOrCreate(URL(fileURLWithPath: out), x: axis.values, y: nil,
-                                                quantities: computation.quantities, attributes: attributes)
-        var progress = ProgressLine()
-        try computation.run(into: file) { done, total in
-            progress.update(done, of: total, String(format: "points, %.2f points/s", Double(done) / max(progress.elapsed, 1e-9)))
-        }
+        let file = try computeSurface(computation, into: out, attributes: attributes, unit: "points")
         for (name, _) in sets {
             let losses = try file.values("\(name)_loss")
             let peak = losses.enumerated().filter { axis.values[$0.offset] >= 0 && axis.values[$0.offset] <= 1 }.max { $0.element < $1.element }!

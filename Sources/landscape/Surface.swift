@@ -78,12 +78,7 @@ struct Surface: ParsableCommand {
             let computation = SurfaceComputation(network: network, x: xAxis.values, y: yAxis?.values, directions: (first, second),
                                                  sets: sets, mode: evaluation.mode, threads: threads)
             let attributes = self.attributes(network: network, seed: seed, files: files)
-            let file = try SurfaceFile.openOrCreate(URL(fileURLWithPath: path), x: xAxis.values, y: yAxis?.values,
-                                                    quantities: computation.quantities, attributes: attributes)
-            var progress = ProgressLine()
-            try computation.run(into: file) { done, total in
-                progress.update(done, of: total, String(format: "cells, %.2f cells/s", Double(done) / max(progress.elapsed, 1e-9)))
-            }
+            let file = try computeSurface(computation, into: path, attributes: attributes)
             let losses = try file.values("\(sets[0].name)_loss")
             curves.append(losses)
             file.close()

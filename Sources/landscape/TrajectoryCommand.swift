@@ -59,12 +59,7 @@ struct TrajectoryCommand: ParsableCommand {
             "explained_variance_ratio": trajectory.explainedVarianceRatio.map { String($0) }.joined(separator: ","),
             "evaluation": evaluation.summary, "toolkit": "landscape", "command": CommandLine.arguments.joined(separator: " "),
         ]
-        let file = try SurfaceFile.openOrCreate(URL(fileURLWithPath: out + ".h5"), x: xAxis.values, y: yAxis.values,
-                                                quantities: computation.quantities, attributes: attributes)
-        var progress = ProgressLine()
-        try computation.run(into: file) { done, total in
-            progress.update(done, of: total, String(format: "cells, %.2f cells/s", Double(done) / max(progress.elapsed, 1e-9)))
-        }
+        let file = try computeSurface(computation, into: out + ".h5", attributes: attributes)
         file.close()
         say("wrote \(out).h5")
     }
