@@ -11,7 +11,7 @@ let package = Package(
     name: "landscape",
     products: [
         .executable(name: "landscape", targets: ["landscape"]),
-        .library(name: "Landscape", targets: ["LandscapeCore", "Networks", "Training", "Analysis"]),
+        .library(name: "Landscape", targets: ["LandscapeCore", "Networks", "Training", "Analysis", "Rendering"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,13 +36,16 @@ let package = Package(
             dependencies: ["Training", "Networks", "LandscapeCore", "HDF5Shim"],
             swiftSettings: numericSettings),
         .target(
+            name: "Rendering",
+            dependencies: ["LandscapeCore", "CCairo", "CPNG", "CZlib"]),
+        .target(
             name: "Benchmarking",
             dependencies: ["Analysis", "Training", "Networks", "LandscapeCore"],
             swiftSettings: numericSettings),
         .executableTarget(
             name: "landscape",
             dependencies: [
-                "Benchmarking", "Analysis", "Training", "Networks", "LandscapeCore",
+                "Benchmarking", "Rendering", "Analysis", "Training", "Networks", "LandscapeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: numericSettings),
@@ -51,6 +54,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         // HDF5's type and property-list identifiers are macros; the shim turns them into functions.
         .target(name: "HDF5Shim", dependencies: ["CHDF5"]),
 
@@ -65,7 +70,10 @@ let package = Package(
             name: "TrainingTests",
             dependencies: ["Training", "Networks", "LandscapeCore"]),
         .testTarget(
+            name: "RenderingTests",
+            dependencies: ["Rendering"]),
+        .testTarget(
             name: "AnalysisTests",
-            dependencies: ["Analysis", "Training", "Networks", "LandscapeCore"]),
+            dependencies: ["Analysis", "Rendering", "Training", "Networks", "LandscapeCore"]),
     ]
 )

@@ -9,42 +9,12 @@ import Training
 /// cells and ends with the same values as an uninterrupted run. Runs the `landscape` executable
 /// built beside the tests.
 struct SurfaceKillTests {
-    static let executable: URL? = {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidate = directory.appendingPathComponent("landscape")
-        return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
-    }()
-
-    /// Runs the tool to the end, or with `killMidway` kills it as soon as its progress (plain lines
-    /// on standard error, one per tenth of the cells) shows some cells done.
-    static func run(_ arguments: [String], killMidway: Bool = false) throws -> Int32 {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        var text = ""
-        while killMidway {
-            let chunk = errors.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-            let started = text.split(separator: "\n").contains { line in
-                let done = line.split(separator: "/").first.flatMap { Int($0) } ?? 0
-                return done > 0
-            }
-            if started {
-                kill(process.processIdentifier, SIGKILL)
-                break
-            }
-        }
-        _ = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus
+    /// Whether the progress (plain lines on standard error, one per tenth of the cells) shows some cells done.
+    static func started(_ text: String) -> Bool {
+        text.split(separator: "\n").contains { line in (line.split(separator: "/").first.flatMap { Int($0) } ?? 0) > 0 }
     }
 
-    @Test("a killed surface run resumes and ends with the same values", .enabled(if: executable != nil))
+    @Test("a killed surface run resumes and ends with the same values", .enabled(if: Tool.executable != nil))
     func killAndResume() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("landscape-kill-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -57,13 +27,13 @@ struct SurfaceKillTests {
             ["surface", checkpoint.path, "--data", "spirals", "--samples", "500", "--x", "-1:1:31", "--y", "-1:1:31",
              "--threads", "1", "--out", directory.appendingPathComponent(out).path]
         }
-        #expect(try Self.run(arguments("whole.h5")) == 0)
-        _ = try Self.run(arguments("killed.h5"), killMidway: true)
+        #expect(try Tool.run(arguments("whole.h5")).status == 0)
+        try Tool.run(arguments("killed.h5"), killWhen: Self.started)
         let partial = try SurfaceFile.open(directory.appendingPathComponent("killed.h5"))
         let missing = try partial.missingCells().count
         partial.close()
         #expect(missing > 0 && missing < 31 * 31, "the kill should land mid-run; \(missing) cells were missing")
-        #expect(try Self.run(arguments("killed.h5")) == 0)
+        #expect(try Tool.run(arguments("killed.h5")).status == 0)
         let whole = try SurfaceFile.open(directory.appendingPathComponent("whole.h5"))
         let resumed = try SurfaceFile.open(directory.appendingPathComponent("killed.h5"))
         for quantity in whole.quantities {

@@ -1,0 +1,42 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `landscape` executable built beside the tests, run as a user would.
+enum Tool {
+    static let executable: URL? = {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidate = directory.appendingPathComponent("landscape")
+        return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
+    }()
+
+    /// Runs the tool to the end and returns its exit status and standard error; with `killWhen`,
+    /// kills it with SIGKILL as soon as its standard error so far satisfies the condition.
+    @discardableResult
+    static func run(_ arguments: [String], killWhen: ((String) -> Bool)? = nil) throws -> (status: Int32, errors: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        var text = ""
+        while let killWhen {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            if killWhen(text) {
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+        }
+        text += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+}
