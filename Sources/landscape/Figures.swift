@@ -84,10 +84,7 @@ enum Figures {
     /// A trajectory (the JSON of `landscape trajectory`) over the contours of the surface in its
     /// plane (PREFIX.h5 beside it), axes labelled with each component's share of the variance.
     static func trajectory(_ path: String, quantity: String?, title: String?, style: ContourStyle) throws(FileError) -> ContourFigure {
-        let trajectory: Trajectory
-        do { trajectory = try JSONDecoder().decode(Trajectory.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw problem(path, "not a trajectory file of `landscape trajectory` (\(error.localizedDescription))")
-        }
+        let trajectory = try decode(Trajectory.self, path)
         let surface = URL(fileURLWithPath: path).deletingPathExtension().appendingPathExtension("h5").path
         guard FileManager.default.fileExists(atPath: surface) else {
             throw problem(surface, "missing: the trajectory's surface (run `landscape trajectory` with --points above 0)")
@@ -153,30 +150,34 @@ enum Figures {
     /// Mean and spread over several directions (the `.statistics.json` of `landscape surface --directions N`).
     static func spread(_ path: String, logScale: Bool) throws(FileError) -> CurveFigure {
         struct Statistics: Decodable { var x: [Double], mean: [Double], std: [Double], directions: Int }
-        let statistics: Statistics
-        do { statistics = try JSONDecoder().decode(Statistics.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw problem(path, "not a statistics file of `landscape surface --directions N` (\(error.localizedDescription))")
-        }
+        let statistics = try decode(Statistics.self, path)
         var figure = CurveFigure(curves: [Curve(label: "mean ± std over \(statistics.directions) directions", x: statistics.x, y: statistics.mean, spread: statistics.std)])
         figure.logScale = logScale
         return figure
     }
 
-    /// The Hessian eigenvalue density of a `landscape hessian --density` report.
-    static func density(_ path: String, title: String?) throws(FileError) -> CurveFigure {
-        let report: HessianReport
-        do { report = try JSONDecoder().decode(HessianReport.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw problem(path, "not a report of `landscape hessian` (\(error.localizedDescription))")
+    /// The Hessian eigenvalue densities of `landscape hessian --density` reports, one curve each.
+    static func density(_ paths: [String], labels: [String], title: String?) throws(FileError) -> CurveFigure {
+        var curves: [Curve] = []
+        var marks: [(x: Double, label: String)] = []
+        for (index, path) in paths.enumerated() {
+            let report = try decode(HessianReport.self, path)
+            guard let density = report.density else { throw problem(path, "holds no eigenvalue density (run `landscape hessian --density`)") }
+            // The density spans many decades; a floor keeps the log scale readable.
+            let floor = (density.density.max() ?? 1) * 1e-7
+            let label = index < labels.count ? labels[index] : (paths.count > 1 ? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent : "")
+            curves.append(Curve(label: label, x: density.grid, y: density.density.map { max($0, floor) }, colorIndex: index))
+            if let top = report.eigenvalues?.eigenvalues.first {
+                marks.append((top, String(format: "%@λ_max %.2f", label.isEmpty ? "" : label + " ", top)))
+            }
         }
-        guard let density = report.density else { throw problem(path, "holds no eigenvalue density (run `landscape hessian --density`)") }
-        // The density spans many decades; a floor keeps the log scale readable.
-        let floor = (density.density.max() ?? 1) * 1e-7
-        var figure = CurveFigure(curves: [Curve(label: "", x: density.grid, y: density.density.map { max($0, floor) })])
+        guard !curves.isEmpty else { throw problem("--density", "no Hessian report given") }
+        var figure = CurveFigure(curves: curves)
         figure.title = title ?? "Hessian eigenvalue density"
         figure.xLabel = "eigenvalue"
         figure.yLabel = "density"
         figure.logScale = true
-        if let top = report.eigenvalues?.eigenvalues.first { figure.marks = [(top, String(format: "λ_max %.2f", top))] }
+        figure.marks = marks
         return figure
     }
 

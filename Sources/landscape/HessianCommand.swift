@@ -31,6 +31,8 @@ struct HessianCommand: ParsableCommand {
     var perLayer = false
     @Flag(help: "The eigenvalue density by stochastic Lanczos quadrature.")
     var density = false
+    @Option(help: "Lanczos steps of the density (each one Hessian-vector product).")
+    var densityIterations = 100
     @Option(help: "Seed of the start and probe vectors.")
     var seed: UInt64 = 0
     @OptionGroup var evaluation: EvaluationOptions
@@ -38,8 +40,8 @@ struct HessianCommand: ParsableCommand {
     var out = "hessian.json"
 
     func validate() throws {
-        guard top >= 1, maxIterations >= 1, traceSamples >= 2 else {
-            throw ValidationError("--top and --max-iterations must be at least 1, --trace-samples at least 2")
+        guard top >= 1, maxIterations >= 1, densityIterations >= 1, traceSamples >= 2 else {
+            throw ValidationError("--top, --max-iterations and --density-iterations must be at least 1, --trace-samples at least 2")
         }
         guard tolerance > 0, tolerance.isFinite else { throw ValidationError("--tolerance must be positive, got \(tolerance)") }
         guard evaluation.split != "both" else { throw ValidationError("--split: the Hessian uses one split, train or test") }
@@ -57,7 +59,7 @@ struct HessianCommand: ParsableCommand {
             return result
         }
         let eigenvalueSettings = HessianEigenvalueSettings(count: top, maxIterations: maxIterations, tolerance: tolerance, seed: seed)
-        let traceSettings = HessianTraceSettings(maxSamples: traceSamples, seed: seed)
+        let traceSettings = HessianTraceSettings(maxSamples: traceSamples, minSamples: min(10, traceSamples), seed: seed)
         let eigenvalues = timed("eigenvalues") { Hessian.topEigenvalues(of: objective, at: point, settings: eigenvalueSettings) }
         report.eigenvalues = eigenvalues
         say(String(format: "lambda_max %.4f%@ after %d Lanczos steps (residual %.2e, %@), %.1f s", eigenvalues.eigenvalues[0],
@@ -79,7 +81,7 @@ struct HessianCommand: ParsableCommand {
             }
         }
         if density {
-            let result = timed("density") { Hessian.density(of: objective, at: point) }
+            let result = timed("density") { Hessian.density(of: objective, at: point, settings: SpectralDensitySettings(iterations: densityIterations, seed: seed)) }
             report.density = result
             say(String(format: "density: %d runs of stochastic Lanczos quadrature, %.1f s", result.settings.runs, report.seconds["density"]!))
         }

@@ -5,5 +5,5 @@ import ArgumentParser
 struct Landscape: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sharpness-aware training and loss-landscape analysis.",
-        subcommands: [Train.self, Surface.self, Interpolate.self, TrajectoryCommand.self, SharpnessCommand.self, HessianCommand.self, Plot.self, Mesh.self, Bench.self])
+        subcommands: [Train.self, Surface.self, Interpolate.self, TrajectoryCommand.self, SharpnessCommand.self, HessianCommand.self, Plot.self, Mesh.self, Report.self, Demo.self, Bench.self])
 }

@@ -86,7 +86,7 @@ struct Plot: ParsableCommand {
         case .trajectory:
             canvas = try Figures.trajectory(files[0], quantity: quantity, title: titles.first, style: style).render(imageFormat)
         case .density:
-            canvas = try Figures.density(files[0], title: titles.first).render(imageFormat)
+            canvas = try Figures.density(files, labels: titles, title: nil).render(imageFormat)
         case .spread:
             canvas = try Figures.spread(files[0], logScale: log).render(imageFormat)
         case .surface3d:
@@ -138,12 +138,5 @@ struct Plot: ParsableCommand {
             let spectrum = try hessian.isEmpty ? nil : decode(HessianReport.self, hessian[index])
             return Figures.caption(sharpness: report, hessian: spectrum)
         }
-    }
-}
-
-/// A JSON results file decoded, or a one-line error naming it.
-func decode<T: Decodable>(_ type: T.Type, _ path: String) throws(FileError) -> T {
-    do { return try JSONDecoder().decode(type, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-        throw FileError(file: path, problem: "cannot read it as a \(type) (\(error.localizedDescription))")
     }
 }

@@ -115,11 +115,3 @@ struct SharpnessCommand: ParsableCommand {
         say("wrote \(out)")
     }
 }
-
-/// Writes a result as pretty JSON with sorted keys, atomically.
-func writeJSON(_ value: some Encodable, to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
-}

@@ -52,7 +52,7 @@ struct PlotCommandTests {
         for (arguments, out) in cases.prefix(4) {
             let path = directory.appendingPathComponent(out).path
             let result = try Tool.run(["plot"] + arguments + ["--out", path])
-            #expect(result.status == 0, "\(arguments): \(result.errors)")
+            #expect(result.status == 0, "\(arguments): \(result.output)")
             let image = try PNGImage.read(URL(fileURLWithPath: path))
             #expect(image.width > 300 && image.height > 300)
             let chunks = PNGImage.textChunks(of: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
@@ -61,7 +61,7 @@ struct PlotCommandTests {
         }
         // A 1-D and a 2-D file cannot share a figure.
         let mixed = try Tool.run(["plot", oneD, twoD, "--out", directory.appendingPathComponent("mixed.png").path])
-        #expect(mixed.status != 0 && mixed.errors.contains(twoD))
+        #expect(mixed.status != 0 && mixed.output.contains(twoD))
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("mixed.png").path))
     }
 
@@ -70,7 +70,7 @@ struct PlotCommandTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("reference.svg").path
         let result = try Tool.run(["plot", Self.fixtures.appendingPathComponent("reference-square.h5").path, "--out", out])
-        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.status == 0, "\(result.output)")
         #expect(try String(contentsOfFile: out, encoding: .utf8).contains("<svg"))
         let pdf = directory.appendingPathComponent("reference.pdf").path
         #expect(try Tool.run(["plot", Self.fixtures.appendingPathComponent("reference-square.h5").path, "--format", "pdf", "--out", pdf]).status == 0)
@@ -95,8 +95,8 @@ struct PlotCommandTests {
         for (arguments, mentions) in cases {
             let result = try Tool.run(["plot"] + arguments + ["--out", out])
             #expect(result.status != 0, "\(arguments) should fail")
-            let lines = result.errors.split(separator: "\n").filter { $0.hasPrefix("Error") || $0.contains("error") }
-            #expect(lines.count == 1 && lines[0].contains(mentions), "\(arguments): \(result.errors)")
+            let lines = result.output.split(separator: "\n").filter { $0.hasPrefix("Error") || $0.contains("error") }
+            #expect(lines.count == 1 && lines[0].contains(mentions), "\(arguments): \(result.output)")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
     }
@@ -108,7 +108,7 @@ struct PlotCommandTests {
         for format in ["vtp", "obj"] {
             let out = directory.appendingPathComponent("bowl.\(format)").path
             let result = try Tool.run(["mesh", twoD, "--out", out, "--log", "--zmax", "2"])
-            #expect(result.status == 0, "\(result.errors)")
+            #expect(result.status == 0, "\(result.output)")
             let text = try String(contentsOfFile: out, encoding: .utf8)
             // 21 x 21 points; 400 cells less the 4 around the missing point.
             if format == "obj" {

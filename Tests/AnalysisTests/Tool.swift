@@ -14,15 +14,16 @@ enum Tool {
         return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
     }()
 
-    /// Runs the tool to the end and returns its exit status and standard error; with `killWhen`,
-    /// kills it with SIGKILL as soon as its standard error so far satisfies the condition.
+    /// Runs the tool to the end and returns its exit status and what it printed (standard output
+    /// and error together); with `killWhen`, kills it with SIGKILL as soon as the text so far
+    /// satisfies the condition.
     @discardableResult
-    static func run(_ arguments: [String], killWhen: ((String) -> Bool)? = nil) throws -> (status: Int32, errors: String) {
+    static func run(_ arguments: [String], killWhen: ((String) -> Bool)? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
+        process.standardOutput = errors
         process.standardError = errors
         try process.run()
         var text = ""
