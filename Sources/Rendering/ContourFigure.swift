@@ -179,6 +179,8 @@ public struct ContourFigure: Sendable {
         }
     }
 
+    /// The path in black over a white casing, its points white with a black rim, so it stands
+    /// apart from both the colormap and the red minimum marker.
     private func drawPath(_ panel: ContourPanel, in axes: Axes, on canvas: Canvas) {
         guard !panel.path.isEmpty else { return }
         let points = panel.path.map { axes.point($0.x, $0.y) }
@@ -186,12 +188,14 @@ public struct ContourFigure: Sendable {
         canvas.setColor(.white)
         canvas.stroke(width: 4)
         canvas.polyline(points)
-        canvas.setColor(Color(200, 30, 60))
-        canvas.stroke(width: 2)
+        canvas.setColor(.black)
+        canvas.stroke(width: 1.8)
         for (index, p) in points.enumerated() {
             canvas.circle(p.x, p.y, radius: 3.5)
-            canvas.setColor(Color(200, 30, 60))
-            canvas.fill()
+            canvas.setColor(.white)
+            canvas.fill(preserving: true)
+            canvas.setColor(.black)
+            canvas.stroke(width: 1.5)
             if index < panel.pathLabels.count {
                 canvas.text(panel.pathLabels[index], at: p.x + 6, p.y - 4, size: 10, anchor: .bottomLeft, color: .ink, halo: .white)
             }

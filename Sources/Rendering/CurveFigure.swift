@@ -72,8 +72,9 @@ public struct CurveFigure: Sendable {
         let xs = curves.flatMap(\.x)
         let right = range(true)
         let frame: Axes.Rectangle = (78, title.isEmpty ? 18 : 44, width - 78 - (right == nil ? 24 : 80), height - (title.isEmpty ? 18 : 44) - 58)
+        let legendRows = legendBelow ? (labelled.count + 1) / 2 : 0
         let axes = Axes(frame: frame, x: Scale(lower: xs.min()!, upper: xs.max()!), y: range(false) ?? Scale(lower: 0, upper: 1))
-        return Layout(width: Int(width), height: Int(height), axes: axes, right: right)
+        return Layout(width: Int(width), height: Int(height + Double(legendRows) * legendRowHeight + (legendRows > 0 ? 8 : 0)), axes: axes, right: right)
     }
 
     public func render(_ format: ImageFormat) -> Canvas {
@@ -94,14 +95,17 @@ public struct CurveFigure: Sendable {
             }
         }
         for mark in marks {
-            canvas.text(mark.label, at: axes.point(mark.x, axes.y.lower).x, axes.frame.y - 3, size: style.tickSize, anchor: .bottom)
+            // Centred over its line, but kept inside the canvas.
+            let half = canvas.measure(mark.label, size: style.tickSize).width / 2
+            let x = min(max(axes.point(mark.x, axes.y.lower).x, half + 2), canvas.width - half - 2)
+            canvas.text(mark.label, at: x, axes.frame.y - 3, size: style.tickSize, anchor: .bottom)
         }
         axes.drawFrame(on: canvas, xLabel: xLabel, yLabel: yLabel, style: style)
         if let right = layout.right { axes.drawRightAxis(on: canvas, scale: right, label: rightLabel, style: style) }
         if !title.isEmpty {
             canvas.text(title, at: axes.frame.x + axes.frame.width / 2, 14, size: style.titleSize, anchor: .top, bold: true)
         }
-        drawLegend(in: axes, on: canvas)
+        drawLegend(in: axes, right: layout.right, on: canvas)
         return canvas
     }
 
@@ -138,25 +142,46 @@ public struct CurveFigure: Sendable {
         }
     }
 
-    private func drawLegend(in axes: Axes, on canvas: Canvas) {
-        let labelled = curves.filter { !$0.label.isEmpty }
+    private var labelled: [Curve] { curves.filter { !$0.label.isEmpty } }
+    /// More than two entries go below the plot, in two columns, where they hide nothing.
+    private var legendBelow: Bool { labelled.count > 2 }
+    private var legendRowHeight: Double { style.tickSize + 7 }
+
+    /// The legend: below the plot, or in the corner of the plot that hides the fewest curve points.
+    private func drawLegend(in axes: Axes, right: Scale?, on canvas: Canvas) {
         guard !labelled.isEmpty else { return }
         let size = style.tickSize
-        let rowHeight = size + 7
-        let textWidth = labelled.map { canvas.measure($0.label, size: size).width }.max()!
-        let box: Axes.Rectangle = (axes.frame.x + axes.frame.width - textWidth - 52, axes.frame.y + 8, textWidth + 44, Double(labelled.count) * rowHeight + 8)
-        canvas.rectangle(box.x, box.y, box.width, box.height)
-        canvas.setColor(.white, alpha: 0.85)
-        canvas.fill(preserving: true)
-        canvas.setColor(.rule)
-        canvas.stroke(width: 1)
-        for (row, curve) in labelled.enumerated() {
-            let y = box.y + 4 + (Double(row) + 0.5) * rowHeight
-            canvas.move(box.x + 8, y)
-            canvas.line(box.x + 32, y)
+        let f = axes.frame
+        var entries: [(x: Double, y: Double)] = []
+        if legendBelow {
+            let top = f.y + f.height + style.tickLength + style.tickSize + style.labelSize + 22
+            entries = labelled.indices.map { (f.x + Double($0 % 2) * f.width / 2, top + (Double($0 / 2) + 0.5) * legendRowHeight) }
+        } else {
+            let textWidth = labelled.map { canvas.measure($0.label, size: size).width }.max()!
+            let (width, height) = (textWidth + 44, Double(labelled.count) * legendRowHeight + 8)
+            let corners: [Axes.Rectangle] = [
+                (f.x + f.width - width - 8, f.y + 8, width, height), (f.x + 8, f.y + 8, width, height),
+                (f.x + f.width - width - 8, f.y + f.height - height - 8, width, height), (f.x + 8, f.y + f.height - height - 8, width, height),
+            ]
+            let points = curves.flatMap { curve in
+                let target = curve.onRightAxis && right != nil ? Axes(frame: f, x: axes.x, y: right!) : axes
+                return curve.x.indices.filter { Grid.isPresent(curve.y[$0]) }.map { target.point(curve.x[$0], curve.y[$0]) }
+            }
+            func hidden(_ r: Axes.Rectangle) -> Int { points.count { $0.x >= r.x && $0.x <= r.x + r.width && $0.y >= r.y && $0.y <= r.y + r.height } }
+            let box = corners.min { hidden($0) < hidden($1) }!
+            canvas.rectangle(box.x, box.y, box.width, box.height)
+            canvas.setColor(.white, alpha: 0.85)
+            canvas.fill(preserving: true)
+            canvas.setColor(.rule)
+            canvas.stroke(width: 1)
+            entries = labelled.indices.map { (box.x + 8, box.y + 4 + (Double($0) + 0.5) * legendRowHeight) }
+        }
+        for (curve, entry) in zip(labelled, entries) {
+            canvas.move(entry.x, entry.y)
+            canvas.line(entry.x + 24, entry.y)
             canvas.setColor(Color.series[curve.colorIndex % Color.series.count])
             canvas.stroke(width: 2, dash: curve.dashed ? [6, 4] : [])
-            canvas.text(curve.label, at: box.x + 38, y, size: size, anchor: .left)
+            canvas.text(curve.label, at: entry.x + 30, entry.y, size: size, anchor: .left)
         }
     }
 }

@@ -42,8 +42,8 @@ public struct Scale: Equatable, Sendable {
     }
 
     /// Tick values inside the range with their labels: multiples of 1, 2, 2.5 or 5 times a power
-    /// of ten, at most about `count` of them; powers of ten (and 2 and 5 between them when the
-    /// range spans less than two decades) on a log scale.
+    /// of ten, at most about `count` of them; on a log scale powers of ten, with 2 and 5 (then 1.5,
+    /// 3 and 7) between them while there would be fewer than four ticks.
     public func ticks(count: Int = 6) -> [(value: Double, label: String)] {
         switch kind {
         case .linear:
@@ -57,18 +57,23 @@ public struct Scale: Equatable, Sendable {
             }
         case .log:
             let (low, high) = (Int(log10(lower).rounded(.down)), Int(log10(upper).rounded(.up)))
-            let mantissas: [Double] = high - low <= 2 ? [1, 2, 5] : [1]
             let every = max(1, (high - low) / max(count, 1))
-            var ticks: [(Double, String)] = []
-            for exponent in stride(from: low, through: high, by: every) {
-                for m in mantissas {
-                    let value = m * pow(10, Double(exponent))
-                    if value >= lower * (1 - 1e-9) && value <= upper * (1 + 1e-9) {
-                        ticks.append((value, Self.label(value, step: pow(10, Double(min(exponent, 0))))))
+            func ticks(_ mantissas: [Double]) -> [(value: Double, label: String)] {
+                var ticks: [(value: Double, label: String)] = []
+                for exponent in stride(from: low, through: high, by: every) {
+                    for m in mantissas {
+                        let value = m * pow(10, Double(exponent))
+                        if value >= lower * (1 - 1e-9) && value <= upper * (1 + 1e-9) { ticks.append((value, String(format: "%g", value))) }
                     }
                 }
+                return ticks
             }
-            return ticks
+            // Powers of ten; 1-2-5 within a few decades; 1-1.5-2-3-5-7 when that still gives few ticks.
+            for mantissas: [Double] in [[1], [1, 2, 5], [1, 1.5, 2, 3, 5, 7]] {
+                let chosen = ticks(mantissas)
+                if chosen.count >= 4 || mantissas.count == 6 { return chosen }
+            }
+            return []
         }
     }
 

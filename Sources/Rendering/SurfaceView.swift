@@ -13,6 +13,9 @@ public struct SurfaceView: Sendable {
     public var logScale = false
     /// Values above this are clipped to it (the reference converter's `zmax`).
     public var maximum: Double?
+    /// The values the height axis spans (default: the grid's); give two views the same range to
+    /// compare them.
+    public var range: ClosedRange<Double>?
     /// The camera's angle around the vertical axis and above the floor, degrees (matplotlib's defaults).
     public var azimuth = -60.0
     public var elevation = 30.0
@@ -59,7 +62,7 @@ public struct SurfaceView: Sendable {
         let mesh = SurfaceMesh(grid: grid, name: zLabel, logScale: logScale, maximum: maximum)
         let heights = grid.values.map(mesh.height)
         let present = heights.compactMap { $0 }
-        let (low, high) = (present.min() ?? 0, present.max() ?? 1)
+        let (low, high) = range.map { (mesh.height($0.lowerBound) ?? 0, mesh.height($0.upperBound) ?? 1) } ?? (present.min() ?? 0, present.max() ?? 1)
         let span = high > low ? high - low : 1
         let nx = grid.x.count
         let (xScale, yScale) = (Scale(lower: grid.x.first!, upper: grid.x.last!), Scale(lower: grid.y.first!, upper: grid.y.last!))
@@ -150,16 +153,18 @@ public struct SurfaceView: Sendable {
         canvas.line(top.x, top.y)
         canvas.setColor(.ink)
         canvas.stroke(width: 1)
-        let scale = Scale(lower: low, upper: high > low ? high : low + 1)
-        for tick in scale.ticks(count: 5) {
-            let p = camera.project((back.x, back.y, scale.fraction(tick.value)))
+        let top3 = high > low ? high : low + 1
+        // Ticks at round values: of the value itself on a log scale, placed at its log10.
+        let ticks = logScale ? Scale(.log, lower: pow(10, low), upper: pow(10, top3)).ticks(count: 5).map { (log10($0.value), $0.label) }
+            : Scale(lower: low, upper: top3).ticks(count: 5).map { ($0.value, $0.label) }
+        for (value, label) in ticks {
+            let p = camera.project((back.x, back.y, (value - low) / (top3 - low)))
             canvas.move(p.x, p.y)
             canvas.line(p.x - 5, p.y)
             canvas.stroke(width: 1)
-            let label = logScale ? String(format: "%.3g", pow(10, tick.value)) : tick.label
             canvas.text(label, at: p.x - 7, p.y, size: style.tickSize - 1, anchor: .right)
         }
-        canvas.text(zLabel + (logScale ? " (log scale)" : ""), at: top.x, top.y - 8, size: style.labelSize, anchor: .bottom)
+        canvas.text(zLabel + (logScale ? " (log scale)" : ""), at: max(top.x - 30, 6), top.y - 8, size: style.labelSize, anchor: .bottomLeft)
     }
 
     private static func normalized(_ v: (Double, Double, Double)) -> (Double, Double, Double) {

@@ -69,6 +69,10 @@ struct Demo: ParsableCommand {
 
     private func render(runs: [DemoRun], directory: String) throws {
         let table = try decode(ReportTableFile.self, "\(directory)/report.json")
+        // Both 3-D views on one height scale, so their shapes compare.
+        let surfaces = try runs.map { try Figures.grid($0.file("surface-2d.h5"), quantity: "train_loss").grid }
+        let values = surfaces.flatMap(\.presentValues).filter { $0 > 0 }
+        let range = (values.min() ?? 1)...(values.max() ?? 1)
         var style = Figures.ContourStyle()
         style.logScale = true
         let captions = table.rows.map { row in
@@ -101,8 +105,8 @@ struct Demo: ParsableCommand {
                 try Figures.trajectory(run.file("trajectory.json"), quantity: "train_loss", title: "\(run.name) trajectory", style: style).render(.png)
             }, [run.file("trajectory.json")]),
             ("surface-3d-\(run.key).png", {
-                let (grid, _, _) = try Figures.grid(run.file("surface-2d.h5"), quantity: "train_loss")
-                var view = SurfaceView(grid: grid)
+                var view = SurfaceView(grid: surfaces[runs.firstIndex { $0.key == run.key }!])
+                view.range = range
                 view.title = "\(run.name): training loss around the minimum"
                 view.zLabel = "training loss"
                 view.logScale = true
