@@ -30,7 +30,8 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let settings = DemoPreset.named(preset)
-        let directory = URL(fileURLWithPath: work).appendingPathComponent(preset.rawValue).path
+        // Kept relative, as the user gave it, so the report and the figures' metadata name no absolute paths.
+        let directory = "\(work)/\(preset.rawValue)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var steps = DemoSteps(total: 9)

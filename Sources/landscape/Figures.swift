@@ -185,7 +185,7 @@ enum Figures {
     /// command go into the PNG's text chunks or the PDF's document information.
     static func write(_ canvas: Canvas, to path: String, sources: [String]) throws(FileError) {
         try canvas.write(to: URL(fileURLWithPath: path), metadata: [
-            ("Software", "landscape"), ("Source", sources.joined(separator: ", ")), ("Command", CommandLine.arguments.joined(separator: " ")),
+            ("Software", "landscape"), ("Source", sources.joined(separator: ", ")), ("Command", commandLine),
         ])
     }
 }

@@ -35,7 +35,7 @@ struct Interpolate: ParsableCommand {
             "checkpoint": first, "checkpoint_sha256": try FileDigest.sha256(of: URL(fileURLWithPath: first)),
             "checkpoint_end": second, "checkpoint_end_sha256": try FileDigest.sha256(of: URL(fileURLWithPath: second)),
             "directions": "interpolation w1 + a (w2 - w1), running statistics interpolated", "normalization": "none",
-            "evaluation": evaluation.summary, "toolkit": "landscape", "command": CommandLine.arguments.joined(separator: " "),
+            "evaluation": evaluation.summary, "toolkit": "landscape", "command": commandLine,
         ]
         let file = try computeSurface(computation, into: out, attributes: attributes, unit: "points")
         for (name, _) in sets {

@@ -103,7 +103,7 @@ struct Surface: ParsableCommand {
             "checkpoint": checkpoint, "checkpoint_sha256": (try? FileDigest.sha256(of: URL(fileURLWithPath: checkpoint))) ?? "",
             "directions": files.isEmpty ? "random, seeds \(seed) and \(seed + 1)" : files.joined(separator: ","),
             "normalization": norm, "ignore": ignore, "state_direction": "\(state)", "orthogonal": "\(orthogonal)",
-            "evaluation": evaluation.summary, "toolkit": "landscape", "command": CommandLine.arguments.joined(separator: " "),
+            "evaluation": evaluation.summary, "toolkit": "landscape", "command": commandLine,
         ]
     }
 

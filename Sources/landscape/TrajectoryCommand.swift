@@ -57,7 +57,7 @@ struct TrajectoryCommand: ParsableCommand {
             "checkpoint": names.last!, "checkpoint_sha256": try FileDigest.sha256(of: URL(fileURLWithPath: names.last!)),
             "directions": "PCA of \(runDirectory) (\(out).direction-x/-y.safetensors)", "normalization": "none", "ignore": ignore,
             "explained_variance_ratio": trajectory.explainedVarianceRatio.map { String($0) }.joined(separator: ","),
-            "evaluation": evaluation.summary, "toolkit": "landscape", "command": CommandLine.arguments.joined(separator: " "),
+            "evaluation": evaluation.summary, "toolkit": "landscape", "command": commandLine,
         ]
         let file = try computeSurface(computation, into: out + ".h5", attributes: attributes)
         file.close()

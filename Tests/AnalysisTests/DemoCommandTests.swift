@@ -6,14 +6,10 @@ import Testing
 /// set the test writes (28 x 28 images whose class is a bright bar's row).
 @Suite(.enabled(if: Tool.executable != nil), .serialized)
 struct DemoCommandTests {
-    static func directory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("landscape-demo-\(UUID().uuidString)")
+    /// Writes train (300) and test (100) splits in MNIST's IDX format into `root/data` and returns it.
+    static func writeData(in root: URL) throws -> URL {
+        let directory = root.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
-
-    /// Writes train (300) and test (100) splits in MNIST's IDX format.
-    static func writeData(in directory: URL) throws {
         func idx(_ dimensions: [UInt32], _ data: [UInt8]) -> Data {
             var bytes: [UInt8] = [0, 0, 0x08, UInt8(dimensions.count)]
             for d in dimensions { bytes += [UInt8(d >> 24), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255), UInt8(d & 255)] }
@@ -37,14 +33,13 @@ struct DemoCommandTests {
             try idx([UInt32(count), 28, 28], images).write(to: directory.appendingPathComponent("\(prefix)-images-idx3-ubyte"))
             try idx([UInt32(count)], labels).write(to: directory.appendingPathComponent("\(prefix)-labels-idx1-ubyte"))
         }
+        return directory
     }
 
     @Test func demoMakesEveryFigureAndReusesItsWork() throws {
-        let root = try Self.directory()
+        let root = try Tool.temporaryDirectory("landscape-demo")
         defer { try? FileManager.default.removeItem(at: root) }
-        let data = root.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try Self.writeData(in: data)
+        let data = try Self.writeData(in: root)
         let output = root.appendingPathComponent("output")
         let arguments = ["demo", "--preset", "smoke", "--data", data.path, "--work", root.appendingPathComponent("runs").path, "--output", output.path]
         let first = try Tool.run(arguments)
@@ -68,11 +63,9 @@ struct DemoCommandTests {
     }
 
     @Test func reportWritesFourFormatsAndRecomputesOnlyWhatChanged() throws {
-        let root = try Self.directory()
+        let root = try Tool.temporaryDirectory("landscape-demo")
         defer { try? FileManager.default.removeItem(at: root) }
-        let data = root.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try Self.writeData(in: data)
+        let data = try Self.writeData(in: root)
         let run = root.appendingPathComponent("run").path
         #expect(try Tool.run(["train", "--model", "mlp", "--data", data.path, "--epochs", "1", "--out", run]).status == 0)
         let out = root.appendingPathComponent("report").path

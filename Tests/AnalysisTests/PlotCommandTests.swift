@@ -11,12 +11,6 @@ struct PlotCommandTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/surfaces")
 
-    static func directory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("landscape-plot-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
-
     /// A 2D surface of a bowl (with one cell not computed) and a 1D one, written by our surface file.
     static func surfaces(in directory: URL) throws -> (twoD: String, oneD: String) {
         let axis = stride(from: -1.0, through: 1.0001, by: 0.1).map { $0 }
@@ -39,7 +33,7 @@ struct PlotCommandTests {
     }
 
     @Test func plotsEveryKindWithItsSourcesRecorded() throws {
-        let directory = try Self.directory()
+        let directory = try Tool.temporaryDirectory("landscape-plot")
         defer { try? FileManager.default.removeItem(at: directory) }
         let (twoD, oneD) = try Self.surfaces(in: directory)
         let cases: [(arguments: [String], out: String)] = [
@@ -66,7 +60,7 @@ struct PlotCommandTests {
     }
 
     @Test func readsTheReferenceCodesFiles() throws {
-        let directory = try Self.directory()
+        let directory = try Tool.temporaryDirectory("landscape-plot")
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("reference.svg").path
         let result = try Tool.run(["plot", Self.fixtures.appendingPathComponent("reference-square.h5").path, "--out", out])
@@ -78,7 +72,7 @@ struct PlotCommandTests {
     }
 
     @Test func badInputIsAOneLineErrorAndNoFile() throws {
-        let directory = try Self.directory()
+        let directory = try Tool.temporaryDirectory("landscape-plot")
         defer { try? FileManager.default.removeItem(at: directory) }
         let (twoD, _) = try Self.surfaces(in: directory)
         let garbage = directory.appendingPathComponent("garbage.h5")
@@ -102,7 +96,7 @@ struct PlotCommandTests {
     }
 
     @Test func exportsMeshes() throws {
-        let directory = try Self.directory()
+        let directory = try Tool.temporaryDirectory("landscape-plot")
         defer { try? FileManager.default.removeItem(at: directory) }
         let (twoD, _) = try Self.surfaces(in: directory)
         for format in ["vtp", "obj"] {

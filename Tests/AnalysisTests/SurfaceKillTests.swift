@@ -16,8 +16,7 @@ struct SurfaceKillTests {
 
     @Test("a killed surface run resumes and ends with the same values", .enabled(if: Tool.executable != nil))
     func killAndResume() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("landscape-kill-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Tool.temporaryDirectory("landscape-kill")
         defer { try? FileManager.default.removeItem(at: directory) }
         let network = Network<Float>(Architecture(family: .mlp, channels: 2, side: 1, hidden: 16))
         network.initialize(seed: 1)

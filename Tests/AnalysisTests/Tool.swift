@@ -14,6 +14,13 @@ enum Tool {
         return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
     }()
 
+    /// A fresh directory for one test's files; the caller removes it.
+    static func temporaryDirectory(_ prefix: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
     /// Runs the tool to the end and returns its exit status and what it printed (standard output
     /// and error together); with `killWhen`, kills it with SIGKILL as soon as the text so far
     /// satisfies the condition.
