@@ -43,7 +43,7 @@ struct Demo: ParsableCommand {
             let resume = FileManager.default.fileExists(atPath: run.file("run.json")) ? ["--resume"] : []
             try steps.run("train the cnn with \(run.name)", Train.self, [
                 "--model", "cnn", "--data", data, "--epochs", String(settings.epochs), "--batch-size", "128", "--lr", "0.05",
-                "--momentum", "0.9", "--weight-decay", "5e-4", "--seed", String(seed), "--out", run.file(""),
+                "--momentum", "0.9", "--weight-decay", "5e-4", "--seed", String(seed), "--out", run.path,
             ] + (settings.subset.map { ["--subset", "random:\($0)"] } ?? []) + run.method + resume)
         }
         let finals = runs.map { $0.file("final.safetensors") }
@@ -61,7 +61,7 @@ struct Demo: ParsableCommand {
                       finals + ["--alpha", settings.alpha, "--split", "both", "--out", "\(directory)/interpolation.h5"] + evaluation)
         for run in runs {
             try steps.run("\(run.name) trajectory in the plane of its principal directions", TrajectoryCommand.self,
-                          [run.file(""), "--points", String(settings.trajectoryPoints), "--out", run.file("trajectory")] + evaluation)
+                          [run.path, "--points", String(settings.trajectoryPoints), "--out", run.file("trajectory")] + evaluation)
         }
         try steps.step("figures into \(output)/") { try render(runs: runs, directory: directory) }
         try writeReport(runs: runs, directory: directory, settings: settings, steps: steps)
@@ -118,9 +118,8 @@ struct Demo: ParsableCommand {
             try Figures.write(try draw(), to: "\(output)/\(name)", sources: sources)
             say("  wrote \(output)/\(name)")
         }
-        for run in runs {
-            let (grid, name, _) = try Figures.grid(run.file("surface-2d.h5"), quantity: "train_loss")
-            try SurfaceMesh(grid: grid, name: name, logScale: true).write(.vtp, to: URL(fileURLWithPath: run.file("surface-2d.vtp")))
+        for (run, grid) in zip(runs, surfaces) {
+            try SurfaceMesh(grid: grid, name: "train_loss", logScale: true).write(.vtp, to: URL(fileURLWithPath: run.file("surface-2d.vtp")))
             say("  wrote \(run.file("surface-2d.vtp")) (open it in ParaView)")
         }
     }
@@ -214,8 +213,11 @@ struct DemoRun {
     /// The demo's work directory; the run lives in its subdirectory `key`.
     var directory: String
 
+    /// The run directory.
+    var path: String { "\(directory)/\(key)" }
+
     /// A file of the run.
-    func file(_ name: String) -> String { "\(directory)/\(key)/\(name)" }
+    func file(_ name: String) -> String { "\(path)/\(name)" }
 }
 
 /// The sizes of one demo preset.

@@ -31,12 +31,12 @@ enum Figures {
     }
 
     /// A 2D surface file's values of `quantity` as a grid.
-    static func grid(_ path: String, quantity requested: String?) throws(FileError) -> (grid: Grid, quantity: String, file: SurfaceFile) {
+    static func grid(_ path: String, quantity requested: String?) throws(FileError) -> (grid: Grid, quantity: String) {
         let file = try SurfaceFile.open(URL(fileURLWithPath: path))
         guard let y = file.y else { throw problem(path, "is a 1-D surface; a contour plot needs a 2-D one (ycoordinates)") }
         guard file.x.count >= 2, y.count >= 2 else { throw problem(path, "needs at least 2 x 2 grid points to draw, has \(file.x.count) x \(y.count)") }
         let quantity = try quantity(requested, in: file)
-        return (Grid(x: file.x, y: y, values: try file.values(quantity)), quantity, file)
+        return (Grid(x: file.x, y: y, values: try file.values(quantity)), quantity)
     }
 
     /// What a quantity's axis says: "training loss", "test accuracy (%)".
@@ -63,7 +63,7 @@ enum Figures {
         var panels: [ContourPanel] = []
         var shown = ""
         for (index, path) in paths.enumerated() {
-            let (grid, name, _) = try grid(path, quantity: quantity)
+            let (grid, name) = try grid(path, quantity: quantity)
             shown = name
             panels.append(ContourPanel(grid: grid, title: index < titles.count ? titles[index] : URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent,
                                        caption: index < captions.count ? captions[index] : []))
@@ -89,7 +89,7 @@ enum Figures {
         guard FileManager.default.fileExists(atPath: surface) else {
             throw problem(surface, "missing: the trajectory's surface (run `landscape trajectory` with --points above 0)")
         }
-        let (grid, name, _) = try grid(surface, quantity: quantity)
+        let (grid, name) = try grid(surface, quantity: quantity)
         let labels = trajectory.checkpoints.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent.replacingOccurrences(of: "epoch-", with: "") }
         let panel = ContourPanel(grid: grid, title: title ?? "training trajectory", path: zip(trajectory.x, trajectory.y).map { (x: $0, y: $1) },
                                  pathLabels: labels.enumerated().map { $0.offset == 0 || $0.offset == labels.count - 1 ? $0.element : "" })

@@ -25,7 +25,7 @@ struct Mesh: ParsableCommand {
         guard let format = SurfaceMesh.Format(rawValue: URL(fileURLWithPath: output).pathExtension.lowercased()) else {
             throw ValidationError("--out \(output): the extension must be .vtp or .obj")
         }
-        let (grid, name, _) = try Figures.grid(file, quantity: quantity)
+        let (grid, name) = try Figures.grid(file, quantity: quantity)
         let mesh = SurfaceMesh(grid: grid, name: name, logScale: log, maximum: zmax)
         try mesh.write(format, to: URL(fileURLWithPath: output))
         say("wrote \(output): \(grid.x.count * grid.y.count) points, \(mesh.faces.count) cells")

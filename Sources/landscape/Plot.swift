@@ -90,7 +90,7 @@ struct Plot: ParsableCommand {
         case .spread:
             canvas = try Figures.spread(files[0], logScale: log).render(imageFormat)
         case .surface3d:
-            let (grid, name, _) = try Figures.grid(files[0], quantity: quantity)
+            let (grid, name) = try Figures.grid(files[0], quantity: quantity)
             var view = SurfaceView(grid: grid)
             view.title = titles.first ?? ""
             view.zLabel = Figures.label(of: name)

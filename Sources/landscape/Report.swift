@@ -23,8 +23,8 @@ struct Report: ParsableCommand {
     var names: [String] = []
     @Option(help: "Radii of the worst-case L2 ball, comma-separated.")
     var rho = "0.05"
-    @Option(help: "Radius of the adaptive worst-case ball.")
-    var adaptiveRho = 0.5
+    @Option(help: "Radii of the adaptive worst-case ball, comma-separated.")
+    var adaptiveRho = "0.5"
     @Option(help: "Standard deviation of the average-case noise.")
     var sigma = 0.01
     @Option(help: "Noise samples of the average case.")
@@ -45,13 +45,23 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Output prefix: PREFIX.md, .csv, .tex and .json.", valueName: "prefix"))
     var out = "report"
 
-    var radii: [Double] { rho.split(separator: ",").compactMap { Double($0) } }
+    var radii: [Double] { Self.numbers(rho) }
+    var adaptiveRadii: [Double] { Self.numbers(adaptiveRho) }
+
+    /// A comma-separated list of positive numbers, or nil when it is not one.
+    static func positiveNumbers(_ list: String) -> [Double]? {
+        let parts = list.split(separator: ",", omittingEmptySubsequences: false)
+        let numbers = parts.compactMap { Double($0) }.filter { $0 > 0 && $0.isFinite }
+        return !parts.isEmpty && numbers.count == parts.count ? numbers : nil
+    }
+
+    private static func numbers(_ list: String) -> [Double] { positiveNumbers(list) ?? [] }
 
     func validate() throws {
         guard !checkpoints.isEmpty else { throw ValidationError("give at least one checkpoint") }
         guard names.isEmpty || names.count == checkpoints.count else { throw ValidationError("give one --name per checkpoint (\(checkpoints.count))") }
-        guard !radii.isEmpty, radii.count == rho.split(separator: ",").count, radii.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--rho must be positive numbers separated by commas, got '\(rho)'")
+        for (option, list) in [("--rho", rho), ("--adaptive-rho", adaptiveRho)] where Self.positiveNumbers(list) == nil {
+            throw ValidationError("\(option) must be positive numbers separated by commas, got '\(list)'")
         }
         guard evaluation.split != "both" else { throw ValidationError("--split: sharpness uses one split, train or test") }
         guard steps >= 1, noiseSamples >= 2, traceSamples >= 2, densityIterations >= 0 else {
@@ -87,8 +97,10 @@ struct Report: ParsableCommand {
         for radius in radii {
             columns.append(.init(key: "worst_case_rho\(radius)", header: "worst-case L2 (ρ \(radius))", latex: "worst-case $\\rho{=}\(radius)$", digits: 4))
         }
+        for radius in adaptiveRadii {
+            columns.append(.init(key: "adaptive_rho\(radius)", header: "adaptive (ρ \(radius))", latex: "adaptive $\\rho{=}\(radius)$", digits: 4))
+        }
         columns += [
-            .init(key: "adaptive_rho\(adaptiveRho)", header: "adaptive (ρ \(adaptiveRho))", latex: "adaptive $\\rho{=}\(adaptiveRho)$", digits: 4),
             .init(key: "average_sigma\(sigma)", header: "average (σ \(sigma))", latex: "average $\\sigma{=}\(sigma)$", digits: 5),
             .init(key: "keskar_epsilon\(epsilon)", header: "Keskar (ε \(epsilon))", latex: "Keskar $\\epsilon{=}\(epsilon)$", digits: 2),
         ]
@@ -116,9 +128,10 @@ struct Report: ParsableCommand {
     private func row(name: String, checkpoint: String, data: DataSource) throws -> ReportRow {
         let (network, metadata) = try Checkpoint.read(URL(fileURLWithPath: checkpoint), architecture: try checkpointOptions.model.map { try Architecture(name: $0) })
         let sha = try FileDigest.sha256(of: URL(fileURLWithPath: checkpoint))
-        let directory = results ?? URL(fileURLWithPath: checkpoint).deletingPathExtension().path + ".results"
+        // Beside the checkpoint, and relative when the checkpoint's path is.
+        let directory = results ?? (checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(".safetensors".count)) : checkpoint) + ".results"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let file = { (name: String) in URL(fileURLWithPath: directory).appendingPathComponent(name).path }
+        let file = { (name: String) in "\(directory)/\(name)" }
         var row = ReportRow(name: name, checkpoint: checkpoint, checkpointSHA256: sha, metadata: metadata, model: network.architecture?.name ?? "unknown")
 
         // Loss and accuracy on the whole splits.
@@ -151,13 +164,16 @@ struct Report: ParsableCommand {
             guard let value = matches(report) else { throw FileError(file: path, problem: "does not hold the \(kind) measure just computed") }
             row.set(key, value, seconds: report.seconds[kind])
         }
-        for radius in radii {
-            try sharpness("worst-case", ["--rho", String(radius)], file: file("worst-case-rho\(radius).json"), key: "worst_case_rho\(radius)") {
-                $0.worstCase.flatMap { $0.settings.radius == radius && $0.settings.steps == steps && $0.settings.norm == .l2 ? $0.sharpness : nil }
+        // The worst case over L2 balls, plain and adaptive, at each radius.
+        for (kind, option, list, adaptive) in [("worst-case", "--rho", radii, false), ("adaptive", "--adaptive-rho", adaptiveRadii, true)] {
+            for radius in list {
+                let name = "\(kind.replacingOccurrences(of: "-", with: "_"))_rho\(radius)"
+                try sharpness(kind, [option, String(radius)], file: file("\(kind)-rho\(radius).json"), key: name) { report in
+                    (adaptive ? report.adaptive : report.worstCase).flatMap {
+                        $0.settings.radius == radius && $0.settings.steps == steps && $0.settings.norm == .l2 ? $0.sharpness : nil
+                    }
+                }
             }
-        }
-        try sharpness("adaptive", ["--adaptive-rho", String(adaptiveRho)], file: file("adaptive-rho\(adaptiveRho).json"), key: "adaptive_rho\(adaptiveRho)") {
-            $0.adaptive.flatMap { $0.settings.radius == adaptiveRho && $0.settings.steps == steps && $0.settings.norm == .l2 ? $0.sharpness : nil }
         }
         try sharpness("average", ["--sigma", String(sigma), "--noise-samples", String(noiseSamples)], file: file("average-sigma\(sigma).json"),
                       key: "average_sigma\(sigma)") {
