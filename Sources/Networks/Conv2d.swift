@@ -128,26 +128,38 @@ public final class Conv2d<T: Scalar> {
         return Tensor(inputGradient.pointer, x.shape)
     }
 
-    /// Calls `body(row, pixel)` for every row of the column matrix and kernel position
-    /// `(ky, kx)` whose input pixel lies inside the image, with the offsets of the `in`-long runs:
-    /// `row` into the column matrix, `pixel` into the batch. Rows are visited in order, so the
-    /// traversal is the same for unrolling and folding.
+    /// Calls `body(column, pixel, count)` for every row of the column matrix and kernel position
+    /// `(ky, kx)` whose input pixel lies inside the image, with the offsets of the runs of `count`
+    /// values: `column` into the column matrix, `pixel` into the batch; `outside(column, count)` for
+    /// the positions outside. A run is one pixel's `in` channels, or, with stride 1 and a whole kernel
+    /// row inside the image, that row's `k * in` values, which are contiguous on both sides. Rows are
+    /// visited in order, so the traversal is the same for unrolling and folding.
     @inline(__always)
-    private func forEachRun(_ x: Shape, _ y: Shape, outside: (Int) -> Void, _ body: (Int, Int) -> Void) {
+    private func forEachRun(_ x: Shape, _ y: Shape, outside: (Int, Int) -> Void, _ body: (Int, Int, Int) -> Void) {
         var row = 0
         for n in 0..<y.n {
             let image = n * x.sampleSize
             for oy in 0..<y.height {
                 for ox in 0..<y.width {
+                    let left = ox * stride - padding
+                    let wholeRows = stride == 1 && left >= 0 && left + kernel <= x.width
                     for ky in 0..<kernel {
                         let iy = oy * stride - padding + ky
+                        let rowStart = row + ky * kernel * inputs
+                        guard iy >= 0 && iy < x.height else {
+                            outside(rowStart, kernel * inputs)
+                            continue
+                        }
+                        if wholeRows {
+                            body(rowStart, image + (iy * x.width + left) * inputs, kernel * inputs)
+                            continue
+                        }
                         for kx in 0..<kernel {
-                            let ix = ox * stride - padding + kx
-                            let column = row + (ky * kernel + kx) * inputs
-                            if iy >= 0 && iy < x.height && ix >= 0 && ix < x.width {
-                                body(column, image + (iy * x.width + ix) * inputs)
+                            let ix = left + kx
+                            if ix >= 0 && ix < x.width {
+                                body(rowStart + kx * inputs, image + (iy * x.width + ix) * inputs, inputs)
                             } else {
-                                outside(column)
+                                outside(rowStart + kx * inputs, inputs)
                             }
                         }
                     }
@@ -160,23 +172,21 @@ public final class Conv2d<T: Scalar> {
     /// im2col: row `(n, oy, ox)`, columns `(ky, kx, :)` hold the channels of
     /// `x[n, oy*s - p + ky, ox*s - p + kx, :]`, zero outside the image.
     private func unroll(_ x: Tensor<T>, into cols: UnsafeMutablePointer<T>, outputShape y: Shape) {
-        let channels = inputs
         let source = x.pointer
         // Plain loops: with few channels a memcpy call per run costs more than the copy.
-        forEachRun(x.shape, y, outside: { column in
-            for c in 0..<channels { cols[column + c] = 0 }
-        }) { column, pixel in
-            for c in 0..<channels { cols[column + c] = source[pixel + c] }
+        forEachRun(x.shape, y, outside: { column, count in
+            for c in 0..<count { cols[column + c] = 0 }
+        }) { column, pixel, count in
+            for c in 0..<count { cols[column + c] = source[pixel + c] }
         }
     }
 
-    /// col2im, the adjoint of `unroll`: each run of the column matrix is added back onto the pixel
+    /// col2im, the adjoint of `unroll`: each run of the column matrix is added back onto the pixels
     /// it came from.
     private func fold(_ cols: UnsafeMutablePointer<T>, into dx: UnsafeMutablePointer<T>, inputShape x: Shape, outputShape y: Shape) {
         dx.update(repeating: 0, count: x.count)
-        let channels = inputs
-        forEachRun(x, y, outside: { _ in }) { column, pixel in
-            for c in 0..<channels { dx[pixel + c] += cols[column + c] }
+        forEachRun(x, y, outside: { _, _ in }) { column, pixel, count in
+            for c in 0..<count { dx[pixel + c] += cols[column + c] }
         }
     }
 }

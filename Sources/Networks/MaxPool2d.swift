@@ -5,14 +5,14 @@ import LandscapeCore
 /// kernel, and NaN propagates; backward sends each output gradient to that input.
 ///
 /// Channels-last, a window position is a contiguous run of channels, so each output pixel is an
-/// element-wise maximum of `size^2` runs.
+/// element-wise maximum of `size^2` runs: a branch-free loop the compiler vectorizes. Forward keeps
+/// no indices; backward, which evaluation never runs, finds each maximum again in the input (still
+/// held by the layer before) by scanning its window in the same order.
 public final class MaxPool2d<T: Scalar> {
     public let size: Int
     private let output = Buffer<T>(count: 0)
     private let inputGradient = Buffer<T>(count: 0)
-    /// For each output element, the index of its maximum in the input batch.
-    private let argmax = Buffer<Int32>(count: 0)
-    private var inputShape: Shape?
+    private var input: Tensor<T>?
 
     init(size: Int) {
         precondition(size > 0, "MaxPool2d: size \(size)")
@@ -24,37 +24,41 @@ public final class MaxPool2d<T: Scalar> {
         return Shape(n: x.n, height: x.height / size, width: x.width / size, channels: x.channels)
     }
 
-    func forward(_ x: Tensor<T>) -> Tensor<T> {
-        let y = outputShape(x.shape)
-        precondition(x.shape.count <= Int(Int32.max), "MaxPool2d: batch \(x.shape) too large for 32-bit indices")
-        output.reserve(y.count)
-        argmax.reserve(y.count)
-        inputShape = x.shape
-        let channels = x.shape.channels
-        let (source, best, index) = (x.pointer, output.pointer, argmax.pointer)
+    /// Calls `body(out, corner)` for every output pixel: `out` its offset in the output, `corner`
+    /// the offset of its window's first pixel in the input.
+    @inline(__always)
+    private func forEachWindow(_ x: Shape, _ y: Shape, _ body: (Int, Int) -> Void) {
         var out = 0
         for n in 0..<y.n {
             for oy in 0..<y.height {
                 for ox in 0..<y.width {
-                    let corner = ((n * x.shape.height + oy * size) * x.shape.width + ox * size) * channels
-                    for c in 0..<channels {
-                        best[out + c] = source[corner + c]
-                        index[out + c] = Int32(corner + c)
-                    }
-                    for ky in 0..<size {
-                        for kx in 0..<size where ky > 0 || kx > 0 {
-                            let run = corner + (ky * x.shape.width + kx) * channels
-                            for c in 0..<channels {
-                                let value = source[run + c]
-                                // `!(value <= best)` is true for a larger value or a NaN.
-                                if !(value <= best[out + c]) && !best[out + c].isNaN {
-                                    best[out + c] = value
-                                    index[out + c] = Int32(run + c)
-                                }
-                            }
-                        }
-                    }
-                    out += channels
+                    body(out, ((n * x.height + oy * size) * x.width + ox * size) * x.channels)
+                    out += x.channels
+                }
+            }
+        }
+    }
+
+    /// The offsets of a window's runs after its first, in scan order.
+    private func runOffsets(_ x: Shape) -> [Int] {
+        (0..<size).flatMap { ky in (0..<size).map { kx in (ky * x.width + kx) * x.channels } }.dropFirst().map { $0 }
+    }
+
+    func forward(_ x: Tensor<T>) -> Tensor<T> {
+        let y = outputShape(x.shape)
+        output.reserve(y.count)
+        input = x
+        let channels = x.shape.channels
+        let runs = runOffsets(x.shape)
+        let (source, best) = (x.pointer, output.pointer)
+        forEachWindow(x.shape, y) { out, corner in
+            (best + out).update(from: source + corner, count: channels)
+            for run in runs {
+                let values = source + corner + run
+                for c in 0..<channels {
+                    // Larger wins, NaN wins and then stays (a NaN best is never replaced).
+                    let (value, current) = (values[c], best[out + c])
+                    best[out + c] = value > current || (value.isNaN && !current.isNaN) ? value : current
                 }
             }
         }
@@ -62,12 +66,25 @@ public final class MaxPool2d<T: Scalar> {
     }
 
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
-        guard let x = inputShape else { preconditionFailure("MaxPool2d.backward called before forward") }
-        precondition(dy.shape == outputShape(x), "MaxPool2d.backward: output gradient \(dy.shape), expected \(outputShape(x))")
-        inputGradient.reserve(x.count)
+        guard let x = input else { preconditionFailure("MaxPool2d.backward called before forward") }
+        precondition(dy.shape == outputShape(x.shape), "MaxPool2d.backward: output gradient \(dy.shape), expected \(outputShape(x.shape))")
+        inputGradient.reserve(x.shape.count)
         let dx = inputGradient.pointer
-        dx.update(repeating: 0, count: x.count)
-        for i in 0..<dy.shape.count { dx[Int(argmax.pointer[i])] += dy.pointer[i] }
-        return Tensor(dx, x)
+        dx.update(repeating: 0, count: x.shape.count)
+        let channels = x.shape.channels
+        let offsets = [0] + runOffsets(x.shape)
+        let (source, best) = (x.pointer, output.pointer)
+        forEachWindow(x.shape, dy.shape) { out, corner in
+            for c in 0..<channels {
+                // The first input in scan order equal to the maximum (or, for a NaN maximum, the first NaN).
+                let target = best[out + c]
+                let winner = offsets.first { run in
+                    let value = source[corner + run + c]
+                    return target.isNaN ? value.isNaN : value == target
+                }!
+                dx[corner + winner + c] += dy.pointer[out + c]
+            }
+        }
+        return Tensor(dx, x.shape)
     }
 }

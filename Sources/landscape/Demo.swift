@@ -76,8 +76,10 @@ struct Demo: ParsableCommand {
         let range = (values.min() ?? 1)...(values.max() ?? 1)
         var style = Figures.ContourStyle()
         style.logScale = true
+        // The first worst-case radius of the table (its columns keep the order of --rho).
+        let worstKey = table.columns.first { $0.key.hasPrefix("worst_case") }?.key
         let captions = table.rows.map { row in
-            let worst = row.values.first { $0.key.hasPrefix("worst_case") }
+            let worst = worstKey.flatMap { key in row.values[key].map { (key: key, value: $0) } }
             return [worst.map { String(format: "worst-case sharpness (ρ %@): %.4f", String($0.key.dropFirst("worst_case_rho".count)), $0.value) },
                     row.values["lambda_max"].map { String(format: "λ_max %.2f · trace %.1f", $0, row.values["hessian_trace"] ?? .nan) }].compactMap { $0 }
         }
