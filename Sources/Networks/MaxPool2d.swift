@@ -39,9 +39,15 @@ public final class MaxPool2d<T: Scalar> {
         }
     }
 
-    /// The offsets of a window's runs after its first, in scan order.
-    private func runOffsets(_ x: Shape) -> [Int] {
-        (0..<size).flatMap { ky in (0..<size).map { kx in (ky * x.width + kx) * x.channels } }.dropFirst().map { $0 }
+    /// The offsets of a window's runs from its corner, in scan order, for inputs `offsetsFor`
+    /// (width, channels) wide; recomputed only when that changes, so a step allocates nothing.
+    private var offsets: [Int] = []
+    private var offsetsFor = (width: 0, channels: 0)
+
+    private func updateOffsets(_ x: Shape) {
+        guard offsetsFor != (x.width, x.channels) else { return }
+        offsets = (0..<size).flatMap { ky in (0..<size).map { kx in (ky * x.width + kx) * x.channels } }
+        offsetsFor = (x.width, x.channels)
     }
 
     func forward(_ x: Tensor<T>) -> Tensor<T> {
@@ -49,7 +55,8 @@ public final class MaxPool2d<T: Scalar> {
         output.reserve(y.count)
         input = x
         let channels = x.shape.channels
-        let runs = runOffsets(x.shape)
+        updateOffsets(x.shape)
+        let runs = offsets.dropFirst()
         let (source, best) = (x.pointer, output.pointer)
         forEachWindow(x.shape, y) { out, corner in
             (best + out).update(from: source + corner, count: channels)
@@ -72,7 +79,7 @@ public final class MaxPool2d<T: Scalar> {
         let dx = inputGradient.pointer
         dx.update(repeating: 0, count: x.shape.count)
         let channels = x.shape.channels
-        let offsets = [0] + runOffsets(x.shape)
+        let offsets = self.offsets
         let (source, best) = (x.pointer, output.pointer)
         forEachWindow(x.shape, dy.shape) { out, corner in
             for c in 0..<channels {

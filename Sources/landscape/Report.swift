@@ -45,8 +45,8 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Output prefix: PREFIX.md, .csv, .tex and .json.", valueName: "prefix"))
     var out = "report"
 
-    var radii: [Double] { Self.numbers(rho) }
-    var adaptiveRadii: [Double] { Self.numbers(adaptiveRho) }
+    var radii: [Double] { Self.positiveNumbers(rho) ?? [] }
+    var adaptiveRadii: [Double] { Self.positiveNumbers(adaptiveRho) ?? [] }
 
     /// A comma-separated list of positive numbers, or nil when it is not one.
     static func positiveNumbers(_ list: String) -> [Double]? {
@@ -54,8 +54,6 @@ struct Report: ParsableCommand {
         let numbers = parts.compactMap { Double($0) }.filter { $0 > 0 && $0.isFinite }
         return !parts.isEmpty && numbers.count == parts.count ? numbers : nil
     }
-
-    private static func numbers(_ list: String) -> [Double] { positiveNumbers(list) ?? [] }
 
     func validate() throws {
         guard !checkpoints.isEmpty else { throw ValidationError("give at least one checkpoint") }

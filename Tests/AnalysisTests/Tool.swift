@@ -29,13 +29,13 @@ enum Tool {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        let errors = Pipe()
-        process.standardOutput = errors
-        process.standardError = errors
+        let printed = Pipe()
+        process.standardOutput = printed
+        process.standardError = printed
         try process.run()
         var text = ""
         while let killWhen {
-            let chunk = errors.fileHandleForReading.availableData
+            let chunk = printed.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
             if killWhen(text) {
@@ -43,7 +43,7 @@ enum Tool {
                 break
             }
         }
-        text += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        text += String(decoding: printed.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)
     }
