@@ -114,9 +114,12 @@ public final class SurfaceComputation: @unchecked Sendable {
         let origin: [Double], originState: [Double]
         let loaders: [(name: String, loader: BatchLoader)]
 
+        /// The network evaluates whole batches on this thread (and OpenBLAS's, when it is the only
+        /// worker), so a cell's values do not depend on how many workers there are.
         init(_ computation: SurfaceComputation) {
             self.computation = computation
             network = computation.network.copy()
+            network.threads = 1
             origin = network.parameters.elements.map(Double.init)
             originState = network.state.elements.map(Double.init)
             loaders = computation.sets.map { ($0.name, BatchLoader($0.data, batchSize: min(computation.batchSize, $0.data.count), seed: 0, shuffles: false)) }

@@ -7,7 +7,8 @@ import LandscapeCore
 /// normalise, and the running statistics move by momentum 0.1 towards the mean and the *unbiased*
 /// variance `var * m / (m - 1)`. In evaluation the running statistics normalise.
 /// Per-channel sums are accumulated in Double so Float statistics of large batches stay exact to
-/// rounding.
+/// rounding. When a network splits a batch between threads, each stack's layer adds its partial sums
+/// to the others' (`ChannelSums`), so the statistics are those of the whole batch.
 public final class BatchNorm2d<T: Scalar> {
     public static var epsilon: Double { 1e-5 }
     public static var momentum: Double { 0.1 }
@@ -25,10 +26,17 @@ public final class BatchNorm2d<T: Scalar> {
     private let sum = Buffer<Double>(count: 0), sumOfProducts = Buffer<Double>(count: 0)
     private var lastShape: Shape?
     private var lastMode = Mode.train
+    /// Values per channel in the whole batch of the last training pass.
+    private var batchRows = 0
+    private let replica: Replica
+    private let sums: ChannelSums
 
     init(channels: Int, scaleOffset: Int, shiftOffset: Int, meanOffset: Int, varianceOffset: Int,
-         parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>) {
+         parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
+         replica: Replica, sums: ChannelSums) {
         self.channels = channels
+        self.replica = replica
+        self.sums = sums
         scale = parameters.pointer + scaleOffset
         shift = parameters.pointer + shiftOffset
         scaleGradient = gradients.pointer + scaleOffset
@@ -36,7 +44,7 @@ public final class BatchNorm2d<T: Scalar> {
         runningMean = state.pointer + meanOffset
         runningVariance = state.pointer + varianceOffset
         invStd = Buffer(count: channels)
-        sum.reserve(channels)
+        sum.reserve(2 * channels + 1)
         sumOfProducts.reserve(channels)
     }
 
@@ -55,14 +63,14 @@ public final class BatchNorm2d<T: Scalar> {
                 invStd.pointer[c] = T(1 / (Double(runningVariance[c]) + Self.epsilon).squareRoot())
             }
         case .training(let updatesStatistics):
-            precondition(rows > 1, "BatchNorm2d: training needs more than one value per channel, got shape \(x.shape)")
             meanAndVariance(x.pointer, rows: rows, mean: mean, variance: centered)
+            precondition(batchRows > 1, "BatchNorm2d: training needs more than one value per channel, got shape \(x.shape)")
             for c in 0..<channels {
                 invStd.pointer[c] = T(1 / (centered[c] + Self.epsilon).squareRoot())
             }
-            if updatesStatistics {
+            if updatesStatistics && replica.index == 0 {
                 let m = Self.momentum
-                let unbiased = Double(rows) / Double(rows - 1)
+                let unbiased = Double(batchRows) / Double(batchRows - 1)
                 for c in 0..<channels {
                     runningMean[c] = T((1 - m) * Double(runningMean[c]) + m * mean[c])
                     runningVariance[c] = T((1 - m) * Double(runningVariance[c]) + m * centered[c] * unbiased)
@@ -80,8 +88,9 @@ public final class BatchNorm2d<T: Scalar> {
         return Tensor(output.pointer, x.shape)
     }
 
-    /// Mean and biased variance of each column, the variance from centred values (two passes) so
-    /// that it cannot go negative.
+    /// Mean and biased variance of each column over the whole batch (all stacks' rows), the variance
+    /// from centred values (two passes) so that it cannot go negative; sets `batchRows`. `mean` has
+    /// room for one more value, the row count, which is summed with the channels.
     private func meanAndVariance(_ x: UnsafePointer<T>, rows: Int, mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
         mean.update(repeating: 0, count: channels)
         variance.update(repeating: 0, count: channels)
@@ -89,7 +98,10 @@ public final class BatchNorm2d<T: Scalar> {
             let values = x + row * channels
             for c in 0..<channels { mean[c] += Double(values[c]) }
         }
-        for c in 0..<channels { mean[c] /= Double(rows) }
+        mean[channels] = Double(rows)
+        sums.allReduce(mean, count: channels + 1, phase: 0, replica: replica.index)
+        batchRows = Int(mean[channels])
+        for c in 0..<channels { mean[c] /= Double(batchRows) }
         for row in 0..<rows {
             let values = x + row * channels
             for c in 0..<channels {
@@ -97,12 +109,14 @@ public final class BatchNorm2d<T: Scalar> {
                 variance[c] += d * d
             }
         }
-        for c in 0..<channels { variance[c] /= Double(rows) }
+        sums.allReduce(variance, count: channels, phase: 1, replica: replica.index)
+        for c in 0..<channels { variance[c] /= Double(batchRows) }
     }
 
     /// Training mode: `dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))`, since
-    /// the batch statistics depend on every input. Evaluation mode: `dx = gamma * invStd * dy`.
-    /// Both: `dgamma = sum(dy * xhat)`, `dbeta = sum(dy)`.
+    /// the batch statistics depend on every input; the sums are over the whole batch. Evaluation
+    /// mode: `dx = gamma * invStd * dy`. Both: `dgamma = sum(dy * xhat)`, `dbeta = sum(dy)` over this
+    /// stack's rows (the network adds the stacks' gradients).
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
         guard let shape = lastShape else { preconditionFailure("BatchNorm2d.backward called before forward") }
         precondition(dy.shape == shape, "BatchNorm2d.backward: output gradient \(dy.shape), expected \(shape)")
@@ -129,7 +143,12 @@ public final class BatchNorm2d<T: Scalar> {
                 for c in 0..<channels { out[c] = scale[c] * invStd.pointer[c] * g[c] }
             }
         } else {
-            let m = T(rows)
+            // The gradient has this stack's sums; the batch statistics need everyone's.
+            let totals = sum.pointer
+            for c in 0..<channels { totals[channels + c] = dyXhatTotal[c] }
+            sums.allReduce(totals, count: 2 * channels, phase: 2, replica: replica.index)
+            let (dyTotal, dyXhatTotal) = (totals, totals + channels)
+            let m = T(batchRows)
             for row in 0..<rows {
                 let (g, xhat, out) = (dy.pointer + row * channels, normalized.pointer + row * channels, dx + row * channels)
                 for c in 0..<channels {

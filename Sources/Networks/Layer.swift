@@ -69,7 +69,7 @@ enum Layer<T: Scalar> {
     /// Builds the layer for `spec`; `computesInputGradient` is false until a layer with parameters
     /// precedes it, since nothing reads the gradient of the data.
     init(_ spec: LayerSpec, parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
-         workspace: ConvolutionWorkspace<T>, computesInputGradient: Bool) {
+         workspace: ConvolutionWorkspace<T>, replica: Replica, computesInputGradient: Bool) {
         func offset(_ name: String, in vector: ParameterVector<T>) -> Int {
             guard let entry = vector.layout.entry(named: name) else { preconditionFailure("Layer: \(name) was not registered") }
             return entry.offset
@@ -87,7 +87,8 @@ enum Layer<T: Scalar> {
                 channels: channels,
                 scaleOffset: offset("\(name).weight", in: parameters), shiftOffset: offset("\(name).bias", in: parameters),
                 meanOffset: offset("\(name).running_mean", in: state), varianceOffset: offset("\(name).running_var", in: state),
-                parameters: parameters, gradients: gradients, state: state))
+                parameters: parameters, gradients: gradients, state: state,
+                replica: replica, sums: replica.group.sums(named: name, channels: channels)))
         case .relu:
             self = .relu(ReLU())
         case let .maxPool2d(size):
@@ -105,7 +106,7 @@ enum Layer<T: Scalar> {
             // Only the two convolutions that read the block's input (conv1 and the projection)
             // may skip their input gradient.
             let parts = LayerSpec.blockParts(name: name, inputs: inputs, outputs: outputs, stride: stride).enumerated().map { index, part in
-                Layer(part, parameters: parameters, gradients: gradients, state: state, workspace: workspace,
+                Layer(part, parameters: parameters, gradients: gradients, state: state, workspace: workspace, replica: replica,
                       computesInputGradient: index == 0 || index == 4 ? computesInputGradient : true)
             }
             guard case .conv2d(let conv1) = parts[0], case .batchNorm2d(let bn1) = parts[1],

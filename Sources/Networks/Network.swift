@@ -46,9 +46,18 @@ public final class Network<T: Scalar> {
     /// The layers as values, and whether the input gradient is computed: enough to build a copy.
     public let specs: [LayerSpec]
     private let computesInputGradient: Bool
-    private let layers: [Layer<T>]
-    private let criterion = SoftmaxCrossEntropy<T>()
     private let hasBatchNorm: Bool
+
+    /// Threads `lossAndGradient` and `loss` split a batch between: each runs a stack of layers of
+    /// its own on a contiguous part, with OpenBLAS at one thread meanwhile, and batch-norm adds up
+    /// its statistics across them. Results depend on it only through rounding.
+    public var threads = WorkerThreads.processors
+    /// Stack 0 writes `gradients`; the others write their own vectors, added to it after a pass.
+    private var stacks: [LayerStack<T>]
+    private let group = ReplicaGroup()
+    private var workers: WorkerThreads?
+    private let partResults = Buffer<Evaluation>(count: 0)
+    private let zeroLabels = Buffer<Int32>(count: 0)
 
     /// A zoo model with all tensors zero; call `initialize(seed:)` or load a checkpoint.
     public convenience init(_ architecture: Architecture) {
@@ -71,15 +80,13 @@ public final class Network<T: Scalar> {
         gradients = ParameterVector(layout: parameterLayout)
         state = ParameterVector(layout: stateLayout)
         hasBatchNorm = stateLayout.count > 0
-        var needsGradient = computesInputGradient
-        var layers: [Layer<T>] = []
-        let workspace = ConvolutionWorkspace<T>()
-        for spec in specs {
-            layers.append(Layer(spec, parameters: parameters, gradients: gradients, state: state, workspace: workspace,
-                                computesInputGradient: needsGradient))
-            needsGradient = needsGradient || spec.hasParameters
-        }
-        self.layers = layers
+        stacks = []
+        stacks = [makeStack(gradients: gradients)]
+    }
+
+    private func makeStack(gradients: ParameterVector<T>) -> LayerStack<T> {
+        LayerStack(specs: specs, parameters: parameters, gradients: gradients, state: state,
+                   computesInputGradient: computesInputGradient, replica: Replica(index: stacks.count, group: group))
     }
 
     /// An independent network with the same layers, parameters, statistics and batch count (for
@@ -89,6 +96,7 @@ public final class Network<T: Scalar> {
         copy.parameters.copy(from: parameters)
         copy.state.copy(from: state)
         copy.batchesTracked = batchesTracked
+        copy.threads = threads
         return copy
     }
 
@@ -109,45 +117,77 @@ public final class Network<T: Scalar> {
     /// buffers on its first call.)
     public func reserve(batch: Int) {
         let input = Buffer<T>(count: inputShape.with(n: batch).count)
-        _ = forward(Tensor(input, inputShape.with(n: batch)), mode: .evaluation)
+        zeroLabels.reserve(batch)
+        _ = loss(Tensor(input, inputShape.with(n: batch)), labels: zeroLabels.pointer)
     }
 
-    /// The logits of a batch of images (`n x side x side x channels`, channels-last).
+    /// The logits of a batch of images (`n x side x side x channels`, channels-last), on the calling
+    /// thread alone.
     public func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
-        precondition(x.shape.with(n: 1) == inputShape, "Network \(name): input shape \(x.shape), expected \(inputShape.with(n: x.shape.n))")
+        checkInput(x)
         if mode == .train && hasBatchNorm { batchesTracked += 1 }
-        var activation = x
-        for layer in layers { activation = layer.forward(activation, mode: mode) }
-        return activation
+        group.begin(parties: 1)
+        return stacks[0].forward(x, mode: mode)
     }
 
-    /// Back-propagates the gradient of the loss with respect to the output of the last forward pass
+    /// Back-propagates the gradient of the loss with respect to the output of the last `forward`
     /// into `gradients`; returns the gradient with respect to the input when the network was built
     /// to compute it.
     @discardableResult
     public func backward(_ dOutput: Tensor<T>) -> Tensor<T>? {
-        var gradient = dOutput
-        for layer in layers.reversed() {
-            guard let next = layer.backward(gradient) else { return nil }
-            gradient = next
-        }
-        return gradient
+        stacks[0].backward(dOutput)
     }
 
-    /// Forward, loss and backward for one batch; `gradients` then hold the gradient of the batch's
-    /// mean loss.
+    /// Forward, loss and backward for one batch, split between `threads`; `gradients` then hold the
+    /// gradient of the batch's mean loss.
     @discardableResult
     public func lossAndGradient(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0, mode: Mode = .train) -> Evaluation {
-        let logits = forward(x, mode: mode)
-        let (loss, correct) = criterion.forward(logits, labels: labels, smoothing: smoothing)
-        backward(criterion.backward())
-        return Evaluation(loss: loss, correct: correct, count: x.shape.n)
+        split(x, labels: labels, smoothing: smoothing, mode: mode, backward: true)
     }
 
-    /// The loss and accuracy of one batch, without gradients.
+    /// The loss and accuracy of one batch, without gradients, split between `threads`.
     public func loss(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0, mode: Mode = .evaluation) -> Evaluation {
-        let logits = forward(x, mode: mode)
-        let (loss, correct) = criterion.forward(logits, labels: labels, smoothing: smoothing)
-        return Evaluation(loss: loss, correct: correct, count: x.shape.n)
+        split(x, labels: labels, smoothing: smoothing, mode: mode, backward: false)
+    }
+
+    private func checkInput(_ x: Tensor<T>) {
+        precondition(x.shape.with(n: 1) == inputShape, "Network \(name): input shape \(x.shape), expected \(inputShape.with(n: x.shape.n))")
+    }
+
+    /// Runs the stacks on contiguous parts of the batch, one thread each, then (with `backward`)
+    /// adds their gradients into `gradients`, each thread a slice, in stack order. Results depend on
+    /// the split only through rounding: the order of sums, and GEMMs of fewer rows.
+    private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, mode: Mode, backward: Bool) -> Evaluation {
+        checkInput(x)
+        if mode == .train && hasBatchNorm { batchesTracked += 1 }
+        let n = x.shape.n
+        let parties = max(1, min(threads, n))
+        group.begin(parties: parties)
+        guard parties > 1 else {
+            return stacks[0].run(x, labels: labels, smoothing: smoothing, mode: mode, batch: n, backward: backward)
+        }
+        while stacks.count < parties { stacks.append(makeStack(gradients: ParameterVector(layout: parameters.layout))) }
+        if workers?.count != parties { workers = WorkerThreads(count: parties) }
+        partResults.reserve(parties)
+        let (stacks, results, sampleSize) = (self.stacks, partResults.pointer, x.shape.sampleSize)
+        let (barrier, count, sum) = (group.barrier, parameters.count, gradients.pointer)
+        BLASThreads.with(1) {
+            workers?.run { part in
+                let (start, end) = (part * n / parties, (part + 1) * n / parties)
+                let slice = Tensor(x.pointer + start * sampleSize, x.shape.with(n: end - start))
+                results[part] = stacks[part].run(slice, labels: labels + start, smoothing: smoothing, mode: mode, batch: n, backward: backward)
+                guard backward else { return }
+                barrier.wait()
+                for other in stacks.dropFirst() {
+                    let g = other.gradients.pointer
+                    for i in part * count / parties ..< (part + 1) * count / parties { sum[i] += g[i] }
+                }
+            }
+        }
+        // The mean loss from the samples' losses, added in batch order as one thread adds them.
+        var total = 0.0
+        for part in 0..<parties { stacks[part].criterion.addLosses(to: &total) }
+        let correct = (0..<parties).reduce(0) { $0 + results[$1].correct }
+        return Evaluation(loss: total / Double(n), correct: correct, count: n)
     }
 }

@@ -7,18 +7,22 @@ import LandscapeCore
 /// Each row is computed in Double with the max subtracted, so large logits do not overflow.
 public final class SoftmaxCrossEntropy<T: Scalar> {
     private let gradient = Buffer<T>(count: 0)
+    /// Each sample's loss in the last `forward`.
+    private let losses = Buffer<Double>(count: 0)
     private var shape: Shape?
 
     public init() {}
 
     /// The mean loss and the number of samples whose largest logit (first, on ties) is the label;
-    /// also prepares `backward()`.
-    public func forward(_ logits: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0) -> (loss: Double, correct: Int) {
+    /// also prepares `backward()`. When the logits are part of a larger batch of `batch` samples,
+    /// the gradient is that of the larger batch's mean loss.
+    public func forward(_ logits: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0, batch: Int? = nil) -> (loss: Double, correct: Int) {
         let (n, classes) = (logits.shape.n, logits.shape.sampleSize)
+        let divisor = Double(batch ?? n)
         precondition(smoothing >= 0 && smoothing <= 1, "SoftmaxCrossEntropy: label smoothing \(smoothing) outside [0, 1]")
         gradient.reserve(logits.shape.count)
+        losses.reserve(n)
         shape = logits.shape
-        var total = 0.0
         var correct = 0
         let uniform = smoothing / Double(classes)
         for row in 0..<n {
@@ -36,13 +40,22 @@ public final class SoftmaxCrossEntropy<T: Scalar> {
                 zSum += Double(z[k])
             }
             let logNormalizer = top + Double.log(expSum)
-            total += logNormalizer - (1 - smoothing) * Double(z[label]) - uniform * zSum
+            losses.pointer[row] = logNormalizer - (1 - smoothing) * Double(z[label]) - uniform * zSum
             for k in 0..<classes {
                 let target = (k == label ? 1 - smoothing : 0) + uniform
-                g[k] = T((Double.exp(Double(z[k]) - logNormalizer) - target) / Double(n))
+                g[k] = T((Double.exp(Double(z[k]) - logNormalizer) - target) / divisor)
             }
         }
+        var total = 0.0
+        addLosses(to: &total)
         return (total / Double(n), correct)
+    }
+
+    /// Adds the samples' losses of the last `forward` to `total`, one at a time in order, so that a
+    /// batch split into parts sums to the same bits as the whole batch.
+    func addLosses(to total: inout Double) {
+        guard let shape else { return }
+        for row in 0..<shape.n { total += losses.pointer[row] }
     }
 
     /// The gradient of the mean loss with respect to the logits of the last `forward`.
