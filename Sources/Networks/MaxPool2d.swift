@@ -7,7 +7,7 @@ import LandscapeCore
 /// Channels-last, a window position is a contiguous run of channels, so each output pixel is an
 /// element-wise maximum of `size^2` runs: a branch-free loop the compiler vectorizes. Forward keeps
 /// no indices; backward, which evaluation never runs, finds each maximum again in the input (still
-/// held by the layer before) by scanning its window in the same order.
+/// held by the layer before) by scanning its window in the same order, writing every input once.
 public final class MaxPool2d<T: Scalar> {
     public let size: Int
     private let output = Buffer<T>(count: 0)
@@ -63,33 +63,48 @@ public final class MaxPool2d<T: Scalar> {
             for run in runs {
                 let values = source + corner + run
                 for c in 0..<channels {
-                    // Larger wins, NaN wins and then stays (a NaN best is never replaced).
+                    // Larger wins, NaN wins and then stays (a NaN best is never replaced). `x != x`
+                    // tests for NaN; `isNaN` reads the bits, which keeps the loop from vectorizing.
                     let (value, current) = (values[c], best[out + c])
-                    best[out + c] = value > current || (value.isNaN && !current.isNaN) ? value : current
+                    let wins = (value > current ? 1 : 0) | ((value != value ? 1 : 0) & (current == current ? 1 : 0))
+                    best[out + c] = wins != 0 ? value : current
                 }
             }
         }
         return Tensor(output.pointer, y)
     }
 
+    /// Per channel, whether the current window's maximum has been found yet (1 or 0).
+    private let found = Buffer<T>(count: 0)
+
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
         guard let x = input else { preconditionFailure("MaxPool2d.backward called before forward") }
-        precondition(dy.shape == outputShape(x.shape), "MaxPool2d.backward: output gradient \(dy.shape), expected \(outputShape(x.shape))")
+        let y = outputShape(x.shape)
+        precondition(dy.shape == y, "MaxPool2d.backward: output gradient \(dy.shape), expected \(y)")
         inputGradient.reserve(x.shape.count)
         let dx = inputGradient.pointer
-        dx.update(repeating: 0, count: x.shape.count)
+        // Windows tile the input; only rows and columns past the last whole window are left over.
+        if y.height * size != x.shape.height || y.width * size != x.shape.width {
+            dx.update(repeating: 0, count: x.shape.count)
+        }
         let channels = x.shape.channels
+        found.reserve(channels)
+        let (source, best, g, taken) = (x.pointer, output.pointer, dy.pointer, found.pointer)
         let offsets = self.offsets
-        let (source, best) = (x.pointer, output.pointer)
-        forEachWindow(x.shape, dy.shape) { out, corner in
-            for c in 0..<channels {
-                // The first input in scan order equal to the maximum (or, for a NaN maximum, the first NaN).
-                let target = best[out + c]
-                let winner = offsets.first { run in
-                    let value = source[corner + run + c]
-                    return target.isNaN ? value.isNaN : value == target
-                }!
-                dx[corner + winner + c] += dy.pointer[out + c]
+        forEachWindow(x.shape, y) { out, corner in
+            for c in 0..<channels { taken[c] = 0 }
+            // Every input of the window is written once: the output gradient at the first input in
+            // scan order equal to the maximum (or, for a NaN maximum, the first NaN), zero elsewhere.
+            for run in offsets {
+                let (values, target) = (source + corner + run, dx + corner + run)
+                for c in 0..<channels {
+                    let (value, maximum, gradient, seen) = (values[c], best[out + c], g[out + c], taken[c])
+                    // 1 or 0 by arithmetic rather than && and ||, which branch; then the loop vectorizes.
+                    let isMaximum: T = (value == maximum ? 1 : 0) + (value != value ? 1 : 0) * (maximum != maximum ? 1 : 0)
+                    let hit = isMaximum * (1 - seen)
+                    target[c] = hit > 0 ? gradient : 0
+                    taken[c] = seen + hit
+                }
             }
         }
         return Tensor(dx, x.shape)

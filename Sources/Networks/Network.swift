@@ -51,7 +51,11 @@ public final class Network<T: Scalar> {
     /// Threads `lossAndGradient` and `loss` split a batch between: each runs a stack of layers of
     /// its own on a contiguous part, with OpenBLAS at one thread meanwhile, and batch-norm adds up
     /// its statistics across them. Results depend on it only through rounding.
-    public var threads = WorkerThreads.processors
+    ///
+    /// By default all processors for convolutional networks, whose passes between the GEMMs (im2col,
+    /// batch-norm, ReLU, pooling) would otherwise run on one core; one for dense networks, which are
+    /// nearly all GEMM and which OpenBLAS spreads over the cores itself.
+    public var threads: Int
     /// Stack 0 writes `gradients`; the others write their own vectors, added to it after a pass.
     private var stacks: [LayerStack<T>]
     private let group = ReplicaGroup()
@@ -80,6 +84,7 @@ public final class Network<T: Scalar> {
         gradients = ParameterVector(layout: parameterLayout)
         state = ParameterVector(layout: stateLayout)
         hasBatchNorm = stateLayout.count > 0
+        threads = specs.contains(where: \.isConvolutional) ? WorkerThreads.processors : 1
         stacks = []
         stacks = [makeStack(gradients: gradients)]
     }

@@ -20,7 +20,11 @@ public final class ReLU<T: Scalar> {
         precondition(dy.shape == shape, "ReLU.backward: output gradient \(dy.shape), expected \(String(describing: shape))")
         inputGradient.reserve(dy.shape.count)
         let (y, g, dx) = (output.pointer, dy.pointer, inputGradient.pointer)
-        for i in 0..<dy.shape.count { dx[i] = y[i] > 0 ? g[i] : 0 }
+        // Both values loaded unconditionally, so the select vectorizes.
+        for i in 0..<dy.shape.count {
+            let gradient = g[i]
+            dx[i] = y[i] > 0 ? gradient : 0
+        }
         return Tensor(dx, dy.shape)
     }
 }

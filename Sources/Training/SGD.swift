@@ -36,10 +36,27 @@ public final class SGD: Optimizer {
             for i in 0..<count { w[i] -= lr * (grad[i] + decay * w[i]) }
             return
         }
-        for i in 0..<count {
-            let g = grad[i] + decay * w[i]
-            v[i] = first ? g : mu * v[i] + g
-            w[i] -= lr * (nesterov ? g + mu * v[i] : v[i])
+        // One loop per case, so each is a plain vector loop.
+        switch (first, nesterov) {
+        case (true, false):
+            for i in 0..<count {
+                let g = grad[i] + decay * w[i]
+                v[i] = g
+                w[i] -= lr * g
+            }
+        case (false, false):
+            for i in 0..<count {
+                let velocity = mu * v[i] + (grad[i] + decay * w[i])
+                v[i] = velocity
+                w[i] -= lr * velocity
+            }
+        case (_, true):
+            for i in 0..<count {
+                let g = grad[i] + decay * w[i]
+                let velocity = first ? g : mu * v[i] + g
+                v[i] = velocity
+                w[i] -= lr * (g + mu * velocity)
+            }
         }
     }
 
