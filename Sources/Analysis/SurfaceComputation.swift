@@ -53,12 +53,10 @@ public final class SurfaceComputation: @unchecked Sendable {
         guard !missing.isEmpty else { return }
         let schedule = CellSchedule(file: file, cells: missing, done: done, total: total, progress: progress)
         let workers = (0..<min(threads, missing.count)).map { _ in Worker(self) }
-        BLASThreads.with(workers.count > 1 ? 1 : BLASThreads.count) {
-            DispatchQueue.concurrentPerform(iterations: workers.count) { index in
-                let worker = workers[index]
-                while let cell = schedule.next() {
-                    schedule.finish(cell, worker.evaluate(a: x[cell.i], b: y?[cell.j] ?? 0))
-                }
+        DispatchQueue.concurrentPerform(iterations: workers.count) { index in
+            let worker = workers[index]
+            while let cell = schedule.next() {
+                schedule.finish(cell, worker.evaluate(a: x[cell.i], b: y?[cell.j] ?? 0))
             }
         }
         if let failure = schedule.failure { throw failure }

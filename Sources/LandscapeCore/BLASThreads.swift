@@ -1,17 +1,15 @@
 import CBLAS
 
-/// The number of threads OpenBLAS uses inside one call.
+/// OpenBLAS runs on the thread that calls it.
 ///
-/// Work that is already parallel across cores (several grid points of a loss surface at once)
-/// runs each GEMM on one thread, so the cores are not oversubscribed.
+/// The toolkit does its own threading (a network splits a batch between threads, a surface
+/// evaluates several grid points at once), each thread calling OpenBLAS with its part. OpenBLAS's
+/// thread count is one setting for the whole process, and changing it while another thread is inside
+/// a call changes which kernels that call uses, and so its rounding; so it is set once, before the
+/// first network is built, and never changed.
 public enum BLASThreads {
-    public static var count: Int { Int(openblas_get_num_threads()) }
+    /// Sets OpenBLAS to one thread; the first call does it, later calls do nothing.
+    public static func useCallingThread() { _ = setOnce }
 
-    /// Runs `work` with OpenBLAS limited to `threads`, then restores the previous setting.
-    public static func with<R>(_ threads: Int, _ work: () throws -> R) rethrows -> R {
-        let previous = openblas_get_num_threads()
-        openblas_set_num_threads(Int32(threads))
-        defer { openblas_set_num_threads(previous) }
-        return try work()
-    }
+    private static let setOnce: Void = openblas_set_num_threads(1)
 }

@@ -5,8 +5,9 @@ import Glibc
 #endif
 
 /// A reusable barrier for the parts of one `WorkerThreads` job: `wait()` returns once `parties`
-/// threads have called it. The waits are short (the parts do equal work), so waiters spin, and
-/// yield the core after a while in case the machine is busier than the job.
+/// threads have called it. The waits are short (the parts do equal work), so waiters spin; when the
+/// machine is busier than the job, a waiter yields its core and then sleeps in short naps, so that
+/// the threads it waits for can run.
 ///
 /// Sense reversal (Mellor-Crummey and Scott 1991): each round flips `generation`, so a thread
 /// leaving one round cannot be confused with one arriving at the next.
@@ -38,7 +39,11 @@ public final class SpinBarrier: @unchecked Sendable {
         var spins = 0
         while generation.load(ordering: .acquiring) == round {
             spins += 1
-            if spins > 4_000 { sched_yield() }
+            if spins > 20_000 {
+                usleep(50)
+            } else if spins > 4_000 {
+                sched_yield()
+            }
         }
     }
 }

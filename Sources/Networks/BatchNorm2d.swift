@@ -20,11 +20,13 @@ public final class BatchNorm2d<T: Scalar> {
 
     private let output = Buffer<T>(count: 0)
     private let inputGradient = Buffer<T>(count: 0)
-    /// `(x - mean) * invStd`, kept for backward.
-    private let normalized = Buffer<T>(count: 0)
+    /// The mean in `T` and `1 / sqrt(var + eps)` of the last forward: with its input, still held by
+    /// the layer before, backward recomputes `xhat = (x - mean) * invStd` to the same bits instead of
+    /// forward writing it out.
+    private let center: Buffer<T>
     private let invStd: Buffer<T>
     private let sum = Buffer<Double>(count: 0), sumOfProducts = Buffer<Double>(count: 0)
-    private var lastShape: Shape?
+    private var input: Tensor<T>?
     private var lastMode = Mode.train
     /// Values per channel in the whole batch of the last training pass.
     private var batchRows = 0
@@ -43,6 +45,7 @@ public final class BatchNorm2d<T: Scalar> {
         shiftGradient = gradients.pointer + shiftOffset
         runningMean = state.pointer + meanOffset
         runningVariance = state.pointer + varianceOffset
+        center = Buffer(count: channels)
         invStd = Buffer(count: channels)
         sum.reserve(2 * channels + 1)
         sumOfProducts.reserve(channels)
@@ -51,8 +54,7 @@ public final class BatchNorm2d<T: Scalar> {
     func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
         precondition(x.shape.channels == channels, "BatchNorm2d: expects \(channels) channels, got shape \(x.shape)")
         output.reserve(x.shape.count)
-        normalized.reserve(x.shape.count)
-        lastShape = x.shape
+        input = x
         lastMode = mode
         let rows = x.shape.pixels
         let (mean, centered) = (sum.pointer, sumOfProducts.pointer)
@@ -77,12 +79,13 @@ public final class BatchNorm2d<T: Scalar> {
                 }
             }
         }
+        for c in 0..<channels { center.pointer[c] = T(mean[c]) }
+        let (mu, inverse) = (center.pointer, invStd.pointer)
         for row in 0..<rows {
-            let (input, xhat, y) = (x.pointer + row * channels, normalized.pointer + row * channels, output.pointer + row * channels)
+            let (input, y) = (x.pointer + row * channels, output.pointer + row * channels)
             for c in 0..<channels {
-                let value = (input[c] - T(mean[c])) * invStd.pointer[c]
-                xhat[c] = value
-                y[c] = scale[c] * value + shift[c]
+                let xhat = (input[c] - mu[c]) * inverse[c]
+                y[c] = scale[c] * xhat + shift[c]
             }
         }
         return Tensor(output.pointer, x.shape)
@@ -118,17 +121,20 @@ public final class BatchNorm2d<T: Scalar> {
     /// mode: `dx = gamma * invStd * dy`. Both: `dgamma = sum(dy * xhat)`, `dbeta = sum(dy)` over this
     /// stack's rows (the network adds the stacks' gradients).
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
-        guard let shape = lastShape else { preconditionFailure("BatchNorm2d.backward called before forward") }
+        guard let x = input else { preconditionFailure("BatchNorm2d.backward called before forward") }
+        let shape = x.shape
+        let (mu, inverse) = (center.pointer, invStd.pointer)
         precondition(dy.shape == shape, "BatchNorm2d.backward: output gradient \(dy.shape), expected \(shape)")
         let rows = shape.pixels
         let (dyTotal, dyXhatTotal) = (sum.pointer, sumOfProducts.pointer)
         dyTotal.update(repeating: 0, count: channels)
         dyXhatTotal.update(repeating: 0, count: channels)
         for row in 0..<rows {
-            let (g, xhat) = (dy.pointer + row * channels, normalized.pointer + row * channels)
+            let (g, values) = (dy.pointer + row * channels, x.pointer + row * channels)
             for c in 0..<channels {
+                let xhat = (values[c] - mu[c]) * inverse[c]
                 dyTotal[c] += Double(g[c])
-                dyXhatTotal[c] += Double(g[c] * xhat[c])
+                dyXhatTotal[c] += Double(g[c] * xhat)
             }
         }
         for c in 0..<channels {
@@ -150,9 +156,10 @@ public final class BatchNorm2d<T: Scalar> {
             let (dyTotal, dyXhatTotal) = (totals, totals + channels)
             let m = T(batchRows)
             for row in 0..<rows {
-                let (g, xhat, out) = (dy.pointer + row * channels, normalized.pointer + row * channels, dx + row * channels)
+                let (g, values, out) = (dy.pointer + row * channels, x.pointer + row * channels, dx + row * channels)
                 for c in 0..<channels {
-                    out[c] = scale[c] * invStd.pointer[c] / m * (m * g[c] - T(dyTotal[c]) - xhat[c] * T(dyXhatTotal[c]))
+                    let xhat = (values[c] - mu[c]) * inverse[c]
+                    out[c] = scale[c] * inverse[c] / m * (m * g[c] - T(dyTotal[c]) - xhat * T(dyXhatTotal[c]))
                 }
             }
         }

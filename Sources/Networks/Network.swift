@@ -51,10 +51,7 @@ public final class Network<T: Scalar> {
     /// Threads `lossAndGradient` and `loss` split a batch between: each runs a stack of layers of
     /// its own on a contiguous part, with OpenBLAS at one thread meanwhile, and batch-norm adds up
     /// its statistics across them. Results depend on it only through rounding.
-    ///
-    /// By default all processors for convolutional networks, whose passes between the GEMMs (im2col,
-    /// batch-norm, ReLU, pooling) would otherwise run on one core; one for dense networks, which are
-    /// nearly all GEMM and which OpenBLAS spreads over the cores itself.
+    /// All processors by default; OpenBLAS itself runs on the calling thread (`BLASThreads`).
     public var threads: Int
     /// Stack 0 writes `gradients`; the others write their own vectors, added to it after a pass.
     private var stacks: [LayerStack<T>]
@@ -84,7 +81,8 @@ public final class Network<T: Scalar> {
         gradients = ParameterVector(layout: parameterLayout)
         state = ParameterVector(layout: stateLayout)
         hasBatchNorm = stateLayout.count > 0
-        threads = specs.contains(where: \.isConvolutional) ? WorkerThreads.processors : 1
+        threads = WorkerThreads.processors
+        BLASThreads.useCallingThread()
         stacks = []
         stacks = [makeStack(gradients: gradients)]
     }
@@ -176,17 +174,15 @@ public final class Network<T: Scalar> {
         partResults.reserve(parties)
         let (stacks, results, sampleSize) = (self.stacks, partResults.pointer, x.shape.sampleSize)
         let (barrier, count, sum) = (group.barrier, parameters.count, gradients.pointer)
-        BLASThreads.with(1) {
-            workers?.run { part in
-                let (start, end) = (part * n / parties, (part + 1) * n / parties)
-                let slice = Tensor(x.pointer + start * sampleSize, x.shape.with(n: end - start))
-                results[part] = stacks[part].run(slice, labels: labels + start, smoothing: smoothing, mode: mode, batch: n, backward: backward)
-                guard backward else { return }
-                barrier.wait()
-                for other in stacks.dropFirst() {
-                    let g = other.gradients.pointer
-                    for i in part * count / parties ..< (part + 1) * count / parties { sum[i] += g[i] }
-                }
+        workers?.run { part in
+            let (start, end) = (part * n / parties, (part + 1) * n / parties)
+            let slice = Tensor(x.pointer + start * sampleSize, x.shape.with(n: end - start))
+            results[part] = stacks[part].run(slice, labels: labels + start, smoothing: smoothing, mode: mode, batch: n, backward: backward)
+            guard backward else { return }
+            barrier.wait()
+            for other in stacks[1..<parties] {
+                let g = other.gradients.pointer
+                for i in part * count / parties ..< (part + 1) * count / parties { sum[i] += g[i] }
             }
         }
         // The mean loss from the samples' losses, added in batch order as one thread adds them.
