@@ -173,11 +173,14 @@ public final class Conv2d<T: Scalar> {
     /// `x[n, oy*s - p + ky, ox*s - p + kx, :]`, zero outside the image.
     private func unroll(_ x: Tensor<T>, into cols: UnsafeMutablePointer<T>, outputShape y: Shape) {
         let source = x.pointer
-        // Plain loops: with few channels a memcpy call per run costs more than the copy.
+        // Plain loops (with few channels a memcpy call per run costs more than the copy) over
+        // pointers offset once: an index sum in the loop would be overflow-checked and stay scalar.
         forEachRun(x.shape, y, outside: { column, count in
-            for c in 0..<count { cols[column + c] = 0 }
+            let to = cols + column
+            for c in 0..<count { to[c] = 0 }
         }) { column, pixel, count in
-            for c in 0..<count { cols[column + c] = source[pixel + c] }
+            let (to, from) = (cols + column, source + pixel)
+            for c in 0..<count { to[c] = from[c] }
         }
     }
 
@@ -186,7 +189,8 @@ public final class Conv2d<T: Scalar> {
     private func fold(_ cols: UnsafeMutablePointer<T>, into dx: UnsafeMutablePointer<T>, inputShape x: Shape, outputShape y: Shape) {
         dx.update(repeating: 0, count: x.count)
         forEachRun(x, y, outside: { _, _ in }) { column, pixel, count in
-            for c in 0..<count { dx[pixel + c] += cols[column + c] }
+            let (to, from) = (dx + pixel, cols + column)
+            for c in 0..<count { to[c] += from[c] }
         }
     }
 }

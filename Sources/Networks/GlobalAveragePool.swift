@@ -18,7 +18,8 @@ public final class GlobalAveragePool<T: Scalar> {
             let (image, y) = (x.pointer + n * x.shape.sampleSize, output.pointer + n * channels)
             y.update(repeating: 0, count: channels)
             for p in 0..<pixels {
-                for c in 0..<channels { y[c] += image[p * channels + c] }
+                let pixel = image + p * channels
+                for c in 0..<channels { y[c] += pixel[c] }
             }
             for c in 0..<channels { y[c] *= scale }
         }
@@ -34,7 +35,8 @@ public final class GlobalAveragePool<T: Scalar> {
         for n in 0..<x.n {
             let (g, image) = (dy.pointer + n * channels, inputGradient.pointer + n * x.sampleSize)
             for p in 0..<pixels {
-                for c in 0..<channels { image[p * channels + c] = g[c] * scale }
+                let pixel = image + p * channels
+                for c in 0..<channels { pixel[c] = g[c] * scale }
             }
         }
         return Tensor(inputGradient.pointer, x)

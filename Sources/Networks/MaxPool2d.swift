@@ -59,15 +59,16 @@ public final class MaxPool2d<T: Scalar> {
         let runs = offsets.dropFirst()
         let (source, best) = (x.pointer, output.pointer)
         forEachWindow(x.shape, y) { out, corner in
-            (best + out).update(from: source + corner, count: channels)
+            let maximum = best + out
+            maximum.update(from: source + corner, count: channels)
             for run in runs {
                 let values = source + corner + run
                 for c in 0..<channels {
                     // Larger wins, NaN wins and then stays (a NaN best is never replaced). `x != x`
                     // tests for NaN; `isNaN` reads the bits, which keeps the loop from vectorizing.
-                    let (value, current) = (values[c], best[out + c])
+                    let (value, current) = (values[c], maximum[c])
                     let wins = (value > current ? 1 : 0) | ((value != value ? 1 : 0) & (current == current ? 1 : 0))
-                    best[out + c] = wins != 0 ? value : current
+                    maximum[c] = wins != 0 ? value : current
                 }
             }
         }
@@ -95,10 +96,11 @@ public final class MaxPool2d<T: Scalar> {
             for c in 0..<channels { taken[c] = 0 }
             // Every input of the window is written once: the output gradient at the first input in
             // scan order equal to the maximum (or, for a NaN maximum, the first NaN), zero elsewhere.
+            let (maxima, gradients) = (best + out, g + out)
             for run in offsets {
                 let (values, target) = (source + corner + run, dx + corner + run)
                 for c in 0..<channels {
-                    let (value, maximum, gradient, seen) = (values[c], best[out + c], g[out + c], taken[c])
+                    let (value, maximum, gradient, seen) = (values[c], maxima[c], gradients[c], taken[c])
                     // 1 or 0 by arithmetic rather than && and ||, which branch; then the loop vectorizes.
                     let isMaximum: T = (value == maximum ? 1 : 0) + (value != value ? 1 : 0) * (maximum != maximum ? 1 : 0)
                     let hit = isMaximum * (1 - seen)
