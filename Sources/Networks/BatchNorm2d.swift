@@ -25,6 +25,7 @@ public final class BatchNorm2d<T: Scalar> {
     /// forward writing it out.
     private let center: Buffer<T>
     private let invStd: Buffer<T>
+    private let coefficients = Buffer<T>(count: 0)
     private let sum = Buffer<Double>(count: 0), sumOfProducts = Buffer<Double>(count: 0)
     private var input: Tensor<T>?
     private var lastMode = Mode.train
@@ -153,13 +154,20 @@ public final class BatchNorm2d<T: Scalar> {
             let totals = sum.pointer
             for c in 0..<channels { totals[channels + c] = dyXhatTotal[c] }
             sums.allReduce(totals, count: 2 * channels, phase: 2, replica: replica.index)
-            let (dyTotal, dyXhatTotal) = (totals, totals + channels)
+            // Per channel, the factor and the two sums in T, so the loop over rows converts nothing.
             let m = T(batchRows)
+            coefficients.reserve(3 * channels)
+            let (factor, dyTotalT, dyXhatTotalT) = (coefficients.pointer, coefficients.pointer + channels, coefficients.pointer + 2 * channels)
+            for c in 0..<channels {
+                factor[c] = scale[c] * inverse[c] / m
+                dyTotalT[c] = T(totals[c])
+                dyXhatTotalT[c] = T(totals[channels + c])
+            }
             for row in 0..<rows {
                 let (g, values, out) = (dy.pointer + row * channels, x.pointer + row * channels, dx + row * channels)
                 for c in 0..<channels {
                     let xhat = (values[c] - mu[c]) * inverse[c]
-                    out[c] = scale[c] * inverse[c] / m * (m * g[c] - T(dyTotal[c]) - xhat * T(dyXhatTotal[c]))
+                    out[c] = factor[c] * (m * g[c] - dyTotalT[c] - xhat * dyXhatTotalT[c])
                 }
             }
         }
