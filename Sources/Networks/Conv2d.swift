@@ -156,11 +156,18 @@ public final class Conv2d<T: Scalar> {
     /// traversal is the same for unrolling and folding.
     @inline(__always)
     private func forEachRun(_ x: Shape, _ y: Shape, rows: Range<Int>, outside: (Int, Int) -> Void, _ body: (Int, Int, Int) -> Void) {
-        let pixelsPerImage = y.height * y.width
+        // The first row's position by division, the others by counting (a division per row costs
+        // more than its copies).
+        let (first, pixel) = rows.lowerBound.quotientAndRemainder(dividingBy: y.height * y.width)
+        var (n, (oy, ox)) = (first, pixel.quotientAndRemainder(dividingBy: y.width))
         var row = 0
-        for index in rows {
-            let (n, pixel) = index.quotientAndRemainder(dividingBy: pixelsPerImage)
-            let (oy, ox) = pixel.quotientAndRemainder(dividingBy: y.width)
+        for _ in rows {
+            defer {
+                row += patchSize
+                ox += 1
+                if ox == y.width { (ox, oy) = (0, oy + 1) }
+                if oy == y.height { (oy, n) = (0, n + 1) }
+            }
             let image = n * x.sampleSize
             let left = ox * stride - padding
             let wholeRows = stride == 1 && left >= 0 && left + kernel <= x.width
@@ -184,7 +191,6 @@ public final class Conv2d<T: Scalar> {
                     }
                 }
             }
-            row += patchSize
         }
     }
 
