@@ -1,10 +1,13 @@
 import Foundation
+import Synchronization
 
 /// A fixed set of threads that run the parts of one job at a time: `run(body)` calls `body(0)` on
 /// the calling thread and `body(i)` on worker `i` for `i` in `1..<count`, and returns when all have
-/// finished. The threads live as long as the object, so a job costs two semaphore hand-overs instead
-/// of a thread start, and every part of every job runs on a thread of its own: parts may wait for
-/// each other (`SpinBarrier`) without deadlock.
+/// finished. The threads live as long as the object, and every part of every job runs on a thread
+/// of its own, so parts may wait for each other (`SpinBarrier`) without deadlock.
+///
+/// A job of a training step lasts about a millisecond, so waking a sleeping thread (tens of
+/// microseconds) would show: a waiting thread spins for a while before it sleeps.
 public final class WorkerThreads {
     /// Threads taking part in a job, the caller included.
     public let count: Int
@@ -34,41 +37,79 @@ public final class WorkerThreads {
         }
     }
 
-    /// The state the workers read: the current job and the semaphores that hand it over. Each
-    /// semaphore orders the memory accesses around it, so the job needs no lock of its own.
+    /// What the caller and the workers share. `job` is written before `generation` moves on and read
+    /// after a worker sees it move; workers count themselves into `finished` after their part, and the
+    /// caller reads the results after it sees all of them there: the atomics order those accesses.
     private final class Shared: @unchecked Sendable {
-        private let go: [DispatchSemaphore]
-        private let done = DispatchSemaphore(value: 0)
+        private let workers: Int
+        private let generation = Atomic<Int>(0)
+        private let finished = Atomic<Int>(0)
+        private let wakers: [Waker]
+        private let caller = Waker()
         private var job: ((Int) -> Void)?
         private var stopping = false
 
         init(workers: Int) {
-            go = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
+            self.workers = workers
+            wakers = (0..<workers).map { _ in Waker() }
         }
 
         func start(_ body: @escaping (Int) -> Void) {
             job = body
-            for semaphore in go { semaphore.signal() }
+            finished.store(0, ordering: .relaxed)
+            generation.add(1, ordering: .sequentiallyConsistent)
+            for waker in wakers { waker.wake() }
         }
 
         func waitForWorkers() {
-            for _ in go { done.wait() }
+            caller.wait { finished.load(ordering: .sequentiallyConsistent) == workers }
             job = nil
         }
 
         func stop() {
             stopping = true
-            for semaphore in go { semaphore.signal() }
+            generation.add(1, ordering: .sequentiallyConsistent)
+            for waker in wakers { waker.wake() }
         }
 
-        /// A worker's loop: wait for a job, run its part, report.
+        /// A worker's loop: wait for the next job, run its part, count itself finished.
         func serve(_ index: Int) {
+            var seen = 0
             while true {
-                go[index - 1].wait()
+                wakers[index - 1].wait { generation.load(ordering: .sequentiallyConsistent) != seen }
+                seen = generation.load(ordering: .sequentiallyConsistent)
                 if stopping { return }
                 job?(index)
-                done.signal()
+                if finished.add(1, ordering: .sequentiallyConsistent).newValue == workers { caller.wake() }
             }
+        }
+    }
+
+    /// Waits for a condition another thread makes true and then calls `wake()`: spins first, then
+    /// sleeps on a semaphore. Before sleeping the waiter says so and looks at the condition once more;
+    /// `wake` signals only a waiter that said so. Both in one sequentially consistent order, either the
+    /// waiter sees the condition or the waker sees the waiter asleep, so no wake-up is lost (a stale
+    /// signal only makes a later wait look again).
+    private final class Waker: @unchecked Sendable {
+        private let sleeping = Atomic<Bool>(false)
+        private let semaphore = DispatchSemaphore(value: 0)
+        /// About 50 microseconds of looking.
+        private static let spins = 20_000
+
+        func wait(until ready: () -> Bool) {
+            for _ in 0..<Self.spins where ready() { return }
+            while true {
+                sleeping.store(true, ordering: .sequentiallyConsistent)
+                if ready() {
+                    sleeping.store(false, ordering: .sequentiallyConsistent)
+                    return
+                }
+                semaphore.wait()
+            }
+        }
+
+        func wake() {
+            if sleeping.exchange(false, ordering: .sequentiallyConsistent) { semaphore.signal() }
         }
     }
 }
