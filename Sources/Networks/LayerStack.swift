@@ -38,12 +38,34 @@ final class LayerStack<T: Scalar> {
         return gradient
     }
 
+    private let losses = Buffer<Double>(count: 0)
+    private var lastCount = 0
+
+    /// Samples an evaluation pass without backward takes through the layers at a time: the
+    /// activations of a few dozen images stay in cache from one layer to the next, where a whole
+    /// batch's would stream through memory at every layer. (Batch-norm in evaluation mode treats
+    /// every sample alone, so the result is the same up to rounding.)
+    static var evaluationChunk: Int { 32 }
+
     /// The loss of a part of `batch` samples and, with `backward`, the gradient of the whole
     /// batch's mean loss restricted to this part.
     func run(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, mode: Mode, batch: Int, backward: Bool) -> Evaluation {
-        let logits = forward(x, mode: mode)
-        let (loss, correct) = criterion.forward(logits, labels: labels, smoothing: smoothing, batch: batch)
+        let n = x.shape.n
+        let chunk = backward || mode != .evaluation ? n : min(n, Self.evaluationChunk)
+        losses.reserve(n)
+        lastCount = n
+        var correct = 0
+        for start in Swift.stride(from: 0, to: n, by: max(chunk, 1)) {
+            let count = min(chunk, n - start)
+            let part = Tensor(x.pointer + start * x.shape.sampleSize, x.shape.with(n: count))
+            let logits = forward(part, mode: mode)
+            correct += criterion.forward(logits, labels: labels + start, smoothing: smoothing, batch: batch).correct
+            (losses.pointer + start).update(from: criterion.sampleLosses.baseAddress!, count: count)
+        }
         if backward { _ = self.backward(criterion.backward()) }
-        return Evaluation(loss: loss, correct: correct, count: x.shape.n)
+        return Evaluation(loss: sampleLosses.reduce(0, +) / Double(n), correct: correct, count: n)
     }
+
+    /// Each sample's loss in the last `run`, in order.
+    var sampleLosses: UnsafeBufferPointer<Double> { UnsafeBufferPointer(start: losses.pointer, count: lastCount) }
 }

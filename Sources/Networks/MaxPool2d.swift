@@ -59,8 +59,8 @@ public final class MaxPool2d<T: Scalar> {
         let runs = offsets.dropFirst()
         let (source, best) = (x.pointer, output.pointer)
         forEachWindow(x.shape, y) { out, corner in
-            let maximum = best + out
-            maximum.update(from: source + corner, count: channels)
+            let (maximum, first) = (best + out, source + corner)
+            for c in 0..<channels { maximum[c] = first[c] }  // a loop: a memmove call costs more
             for run in runs {
                 let values = source + corner + run
                 for c in 0..<channels {

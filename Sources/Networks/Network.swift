@@ -187,7 +187,9 @@ public final class Network<T: Scalar> {
         }
         // The mean loss from the samples' losses, added in batch order as one thread adds them.
         var total = 0.0
-        for part in 0..<parties { stacks[part].criterion.addLosses(to: &total) }
+        for part in 0..<parties {
+            for loss in stacks[part].sampleLosses { total += loss }
+        }
         let correct = (0..<parties).reduce(0) { $0 + results[$1].correct }
         return Evaluation(loss: total / Double(n), correct: correct, count: n)
     }

@@ -46,16 +46,12 @@ public final class SoftmaxCrossEntropy<T: Scalar> {
                 g[k] = T((Double.exp(Double(z[k]) - logNormalizer) - target) / divisor)
             }
         }
-        var total = 0.0
-        addLosses(to: &total)
-        return (total / Double(n), correct)
+        return (sampleLosses.reduce(0, +) / Double(n), correct)
     }
 
-    /// Adds the samples' losses of the last `forward` to `total`, one at a time in order, so that a
-    /// batch split into parts sums to the same bits as the whole batch.
-    func addLosses(to total: inout Double) {
-        guard let shape else { return }
-        for row in 0..<shape.n { total += losses.pointer[row] }
+    /// Each sample's loss in the last `forward`, in order.
+    var sampleLosses: UnsafeBufferPointer<Double> {
+        UnsafeBufferPointer(start: losses.pointer, count: shape?.n ?? 0)
     }
 
     /// The gradient of the mean loss with respect to the logits of the last `forward`.

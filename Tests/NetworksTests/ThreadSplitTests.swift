@@ -77,4 +77,24 @@ struct ThreadSplitTests {
             #expect(split.batchesTracked == one.batchesTracked)
         }
     }
+
+    @Test("evaluation in chunks of samples gives the loss and accuracy of the whole batch at once", arguments: models)
+    func chunkedEvaluation(_ architecture: Architecture) {
+        let network = Self.network(architecture, threads: 1)
+        var generator = RandomGenerator(seed: 12)
+        let (n, size) = (70, architecture.side * architecture.side * architecture.channels)
+        var images = (0..<n * size).map { _ in generator.normal() }
+        let labels = (0..<n).map { _ in Int32(generator.integer(below: architecture.classes)) }
+        let shape = Shape(n: n, height: architecture.side, width: architecture.side, channels: architecture.channels)
+        let (chunked, whole) = images.withUnsafeMutableBufferPointer { x in
+            labels.withUnsafeBufferPointer { y in
+                let chunked = network.loss(Tensor(x.baseAddress!, shape), labels: y.baseAddress!)
+                let logits = network.forward(Tensor(x.baseAddress!, shape), mode: .evaluation)
+                return (chunked, SoftmaxCrossEntropy<Double>().forward(logits, labels: y.baseAddress!))
+            }
+        }
+        #expect(n > 2 * 32, "more than two chunks")
+        #expect(abs(chunked.loss - whole.loss) < 1e-13 * whole.loss)
+        #expect(chunked.correct == whole.correct && chunked.count == n)
+    }
 }
