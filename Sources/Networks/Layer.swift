@@ -157,4 +157,12 @@ extension LayerSpec {
         case .relu, .maxPool2d, .flatten, .globalAveragePool: false
         }
     }
+
+    /// Whether the layer is or contains a convolution.
+    var isConvolutional: Bool {
+        switch self {
+        case .conv2d, .basicBlock: true
+        case .batchNorm2d, .linear, .relu, .maxPool2d, .flatten, .globalAveragePool: false
+        }
+    }
 }

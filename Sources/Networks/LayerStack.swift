@@ -10,6 +10,7 @@ final class LayerStack<T: Scalar> {
     init(specs: [LayerSpec], parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
          computesInputGradient: Bool, replica: Replica) {
         self.gradients = gradients
+        evaluatesInChunks = specs.contains(where: \.isConvolutional)
         var needsGradient = computesInputGradient
         var layers: [Layer<T>] = []
         let workspace = ConvolutionWorkspace<T>()
@@ -41,17 +42,19 @@ final class LayerStack<T: Scalar> {
     private let losses = Buffer<Double>(count: 0)
     private var lastCount = 0
 
-    /// Samples an evaluation pass without backward takes through the layers at a time: the
-    /// activations of a few dozen images stay in cache from one layer to the next, where a whole
-    /// batch's would stream through memory at every layer. (Batch-norm in evaluation mode treats
-    /// every sample alone, so the result is the same up to rounding.)
+    /// Samples an evaluation pass without backward takes through the layers at a time, in a network
+    /// with convolutions: the activations of a few dozen images stay in cache from one layer to the
+    /// next, where a whole batch's would stream through memory at every layer. (Batch-norm in
+    /// evaluation mode treats every sample alone, so the result is the same up to rounding.) A dense
+    /// network's activations are small, and its GEMMs want every row they can get.
     static var evaluationChunk: Int { 32 }
+    private let evaluatesInChunks: Bool
 
     /// The loss of a part of `batch` samples and, with `backward`, the gradient of the whole
     /// batch's mean loss restricted to this part.
     func run(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, mode: Mode, batch: Int, backward: Bool) -> Evaluation {
         let n = x.shape.n
-        let chunk = backward || mode != .evaluation ? n : min(n, Self.evaluationChunk)
+        let chunk = backward || mode != .evaluation || !evaluatesInChunks ? n : min(n, Self.evaluationChunk)
         losses.reserve(n)
         lastCount = n
         var correct = 0
