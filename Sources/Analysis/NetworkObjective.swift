@@ -75,26 +75,52 @@ public final class NetworkObjective: Objective {
     /// is computed again with an eighth of the step, and the step keeps shrinking (to 1/512 of the
     /// first) until two successive products agree to 1e-4: the Hessian of the smooth piece the
     /// weights lie in, which is what exact second-order automatic differentiation gives.
+    ///
+    /// A kink closer than the smallest step (or at `w` itself) spoils every central difference, since
+    /// the gradient jumps across it, but only on its side: then the one-sided differences
+    /// `(g(w + h v) - g(w)) / h` and `(g(w) - g(w - h v)) / h`, from the same gradients and `g(w)`,
+    /// are tried the same way, and the side whose products agree gives the piece `w` lies in. When no
+    /// side settles either, the last central difference is returned and counted in
+    /// `unsettledProducts`.
     public func hessianVectorProduct(at point: [Double], _ vector: [Double]) -> [Double] {
         let vectorNorm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard vectorNorm > 0 else { return [Double](repeating: 0, count: vector.count) }
         let pointNorm = point.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        var h = 1e-7 * (1 + pointNorm) / vectorNorm
-        func product(_ h: Double) -> [Double] {
-            let plus = doubleGradient(at: zip(point, vector).map { $0 + h * $1 })
-            let minus = doubleGradient(at: zip(point, vector).map { $0 - h * $1 })
-            return zip(plus, minus).map { ($0 - $1) / (2 * h) }
+        let steps = (0..<4).map { 1e-7 * (1 + pointNorm) / vectorNorm / Double(1 << (3 * $0)) }
+        func agree(_ a: [Double], _ b: [Double]) -> Bool {
+            let difference = zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+            return difference <= 1e-4 * b.reduce(0) { $0 + $1 * $1 }.squareRoot()
         }
-        var previous = product(h)
-        for _ in 0..<3 {
-            h /= 8
-            let next = product(h)
-            let difference = zip(next, previous).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
-            let size = next.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if difference <= 1e-4 * size { return next }
-            previous = next
+        /// The first of `products` (one per step) that agrees with the one before it.
+        func settled(_ products: [[Double]]) -> [Double]? {
+            zip(products, products.dropFirst()).first { agree($0.0, $0.1) }?.1
         }
-        return previous
+        var (plus, minus, central): ([[Double]], [[Double]], [[Double]]) = ([], [], [])
+        for h in steps {
+            plus.append(doubleGradient(at: zip(point, vector).map { $0 + h * $1 }))
+            minus.append(doubleGradient(at: zip(point, vector).map { $0 - h * $1 }))
+            central.append(zip(plus.last!, minus.last!).map { ($0 - $1) / (2 * h) })
+            if let product = settled(central) { return product }
+        }
+        let g = gradientInDouble(at: point)
+        let forward = zip(plus, steps).map { side, h in zip(side, g).map { ($0 - $1) / h } }
+        let backward = zip(minus, steps).map { side, h in zip(g, side).map { ($0 - $1) / h } }
+        if let product = settled(backward) ?? settled(forward) { return product }
+        unsettledProducts += 1
+        return central.last!
+    }
+
+    /// Hessian-vector products whose differences did not settle at any step, from either side.
+    public private(set) var unsettledProducts = 0
+
+    /// `g(w)` in Double, kept for the last point asked (the Hessian routines ask at one point).
+    private var lastGradient: (point: [Double], gradient: [Double])?
+
+    private func gradientInDouble(at point: [Double]) -> [Double] {
+        if let last = lastGradient, last.point == point { return last.gradient }
+        let gradient = doubleGradient(at: point)
+        lastGradient = (point, gradient)
+        return gradient
     }
 
     /// The network in Double with the same layers and running statistics, for Hessian-vector products.

@@ -9,9 +9,8 @@ import Training
 ///
 /// Cells still holding -1 in the file are the ones computed, so a stopped run rerun on the same file
 /// computes only what is missing and ends with the same values. The grid points are shared out
-/// over `threads` workers, each with its own copy of the network and single-threaded BLAS, which
-/// on a small machine beats one worker with threaded GEMMs (the element-wise passes between GEMMs
-/// run in parallel too). A cell's value does not depend on which worker computed it.
+/// over `threads` workers, each with its own copy of the network running on the worker's thread
+/// alone. A cell's value does not depend on which worker computed it, nor on how many there are.
 public final class SurfaceComputation: @unchecked Sendable {
     public let network: Network<Float>
     public let x: [Double]
@@ -112,8 +111,7 @@ public final class SurfaceComputation: @unchecked Sendable {
         let origin: [Double], originState: [Double]
         let loaders: [(name: String, loader: BatchLoader)]
 
-        /// The network evaluates whole batches on this thread (and OpenBLAS's, when it is the only
-        /// worker), so a cell's values do not depend on how many workers there are.
+        /// The network does not split batches: the workers already use the cores.
         init(_ computation: SurfaceComputation) {
             self.computation = computation
             network = computation.network.copy()

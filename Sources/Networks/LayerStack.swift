@@ -5,7 +5,19 @@ import LandscapeCore
 final class LayerStack<T: Scalar> {
     let gradients: ParameterVector<T>
     private let layers: [Layer<T>]
-    let criterion = SoftmaxCrossEntropy<T>()
+    private let criterion = SoftmaxCrossEntropy<T>()
+
+    /// Samples an evaluation pass without backward takes through the layers at a time, in a network
+    /// with convolutions: the activations of a few dozen images stay in cache from one layer to the
+    /// next, where a whole batch's would stream through memory at every layer. (Batch-norm in
+    /// evaluation mode treats every sample alone, so the result is the same up to rounding.) A dense
+    /// network's activations are small, and its GEMMs want every row they can get.
+    static var evaluationChunk: Int { 32 }
+    private let evaluatesInChunks: Bool
+
+    /// Each sample's loss in the last `run`; `lastCount` of them.
+    private let losses = Buffer<Double>(count: 0)
+    private var lastCount = 0
 
     init(specs: [LayerSpec], parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
          computesInputGradient: Bool, replica: Replica) {
@@ -38,17 +50,6 @@ final class LayerStack<T: Scalar> {
         }
         return gradient
     }
-
-    private let losses = Buffer<Double>(count: 0)
-    private var lastCount = 0
-
-    /// Samples an evaluation pass without backward takes through the layers at a time, in a network
-    /// with convolutions: the activations of a few dozen images stay in cache from one layer to the
-    /// next, where a whole batch's would stream through memory at every layer. (Batch-norm in
-    /// evaluation mode treats every sample alone, so the result is the same up to rounding.) A dense
-    /// network's activations are small, and its GEMMs want every row they can get.
-    static var evaluationChunk: Int { 32 }
-    private let evaluatesInChunks: Bool
 
     /// The loss of a part of `batch` samples and, with `backward`, the gradient of the whole
     /// batch's mean loss restricted to this part.

@@ -48,10 +48,10 @@ public final class Network<T: Scalar> {
     private let computesInputGradient: Bool
     private let hasBatchNorm: Bool
 
-    /// Threads `lossAndGradient` and `loss` split a batch between: each runs a stack of layers of
-    /// its own on a contiguous part, with OpenBLAS at one thread meanwhile, and batch-norm adds up
-    /// its statistics across them. Results depend on it only through rounding.
-    /// All processors by default; OpenBLAS itself runs on the calling thread (`BLASThreads`).
+    /// Threads `lossAndGradient` and `loss` split a batch between, all processors by default: each
+    /// runs a stack of layers of its own on a contiguous part, calling OpenBLAS single-threaded
+    /// (`BLASThreads`), and batch-norm adds up its statistics across them. Results depend on it only
+    /// through rounding.
     public var threads: Int
     /// Stack 0 writes `gradients`; the others write their own vectors, added to it after a pass.
     private var stacks: [LayerStack<T>]
@@ -83,7 +83,7 @@ public final class Network<T: Scalar> {
         hasBatchNorm = stateLayout.count > 0
         threads = WorkerThreads.processors
         BLASThreads.useCallingThread()
-        stacks = []
+        stacks = []  // `makeStack` numbers a stack by the ones before it
         stacks = [makeStack(gradients: gradients)]
     }
 
@@ -115,9 +115,9 @@ public final class Network<T: Scalar> {
         batchesTracked = 0
     }
 
-    /// Sizes the forward buffers for batches of up to `batch` samples with one evaluation pass over
-    /// zeros, which touches neither parameters nor running statistics. (Backward sizes its own
-    /// buffers on its first call.)
+    /// Starts the threads and sizes the buffers of evaluating batches of up to `batch` samples, with
+    /// one evaluation pass over zeros, which touches neither parameters nor running statistics. (A
+    /// training step sizes the rest on its first call.)
     public func reserve(batch: Int) {
         let input = Buffer<T>(count: inputShape.with(n: batch).count)
         zeroLabels.reserve(batch)

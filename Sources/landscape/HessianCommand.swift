@@ -85,6 +85,9 @@ struct HessianCommand: ParsableCommand {
             report.density = result
             say(String(format: "density: %d runs of stochastic Lanczos quadrature, %.1f s", result.settings.runs, report.seconds["density"]!))
         }
+        if objective.unsettledProducts > 0 {
+            say("warning: \(objective.unsettledProducts) Hessian-vector products did not settle at any step (a kink of ReLU or max pooling at the weights); the results may be off")
+        }
         try writeJSON(report, to: out)
         say("wrote \(out)")
     }

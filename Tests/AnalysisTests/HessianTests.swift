@@ -183,6 +183,36 @@ struct HessianTests {
               + "trace \(trace), Hutchinson \(hutchinson.trace) +- \(hutchinson.standardError)")
     }
 
+    /// The tiny network on 12 samples, with a ReLU unit whose pre-activation on sample 0 is exactly
+    /// 0 when `offset` is 0 (inputs, weights and bias are dyadic, so the sum is exact in Float and
+    /// Double): a kink at the weights themselves. A negative `offset` moves the unit off it.
+    static func kinkedObjective(offset: Float) -> NetworkObjective {
+        let tiny = SharpnessTests.tinyNetworkObjective(samples: 12, seed: 3)
+        let network = tiny.network
+        var images = tiny.data.images
+        images.replaceSubrange(0..<3, with: [0.5, 0.25, 1])
+        let data = Dataset(name: "kinked", images: images, labels: tiny.data.labels, height: 1, width: 1, channels: 3, classes: 3)
+        let (weight, bias) = (network.parameters.layout.entry(named: "fc1.weight")!, network.parameters.layout.entry(named: "fc1.bias")!)
+        let w = network.parameters.pointer
+        (w + weight.offset).update(from: [1, 2, 0.5], count: 3)
+        w[bias.offset] = -1.5 + offset
+        return NetworkObjective(network: network, data: data)
+    }
+
+    @Test("a ReLU kink at the weights: the product is the Hessian of the piece the weights lie in, not a jump over 2h")
+    func kinkAtTheWeights() {
+        let kinked = Self.kinkedObjective(offset: 0)
+        let clear = Self.kinkedObjective(offset: -1e-3)
+        var generator = RandomGenerator(seed: 8)
+        let v = (0..<kinked.dimension).map { _ in generator.normal() }
+        let product = kinked.hessianVectorProduct(at: kinked.origin, v)
+        let reference = clear.hessianVectorProduct(at: clear.origin, v)
+        let difference = zip(product, reference).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+        let size = reference.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        #expect(size > 0 && difference < 1e-2 * size, "product off the reference by \(difference / size) relative")
+        #expect(kinked.unsettledProducts == 0 && clear.unsettledProducts == 0)
+    }
+
     static func architecture(_ model: String) -> Architecture {
         switch model {
         case "mlp": return Architecture(family: .mlp, side: 6, hidden: 16)
