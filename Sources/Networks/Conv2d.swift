@@ -15,7 +15,7 @@ import LandscapeCore
 /// columns: the GEMM then reads them from the core's cache, not from memory, which makes these
 /// narrow GEMMs about twice as fast, and the column matrices (in a workspace shared by all
 /// convolutions of a network) stay small. `dW'` adds up its chunks; backward unrolls its input
-/// again instead of keeping the columns.
+/// again instead of keeping the columns, except in a network's first layer (`keepsColumns`).
 public final class Conv2d<T: Scalar> {
     public let inputs: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
     let weight: UnsafeMutablePointer<T>, weightGradient: UnsafeMutablePointer<T>
@@ -86,16 +86,25 @@ public final class Conv2d<T: Scalar> {
     /// Rows of the column matrix unrolled and multiplied at a time: 2^17 values, 512 KB in Float.
     private var chunkRows: Int { max(1, (1 << 17) / patchSize) }
 
+    /// The first layer of a network (no input gradient) keeps all its columns from forward for
+    /// backward, which then needs them only for the weight gradient: its input has few channels, so
+    /// they are small, and unrolling a single-channel image is a tenth of a training step.
+    private var keepsColumns: Bool { !computesInputGradient && !isPointwise }
+    private let keptColumns = Buffer<T>(count: 0)
+
     /// Calls `body(rows, columns)` for consecutive chunks of the column matrix's rows, with the
-    /// chunk's columns unrolled (for a pointwise convolution, the input's rows themselves).
-    private func forEachChunk(of x: Tensor<T>, outputShape y: Shape, _ body: (Range<Int>, UnsafeMutablePointer<T>) -> Void) {
+    /// chunk's columns (for a pointwise convolution, the input's rows themselves), unrolled when
+    /// `unrolling`, else as forward kept them.
+    private func forEachChunk(of x: Tensor<T>, outputShape y: Shape, unrolling: Bool = true,
+                              _ body: (Range<Int>, UnsafeMutablePointer<T>) -> Void) {
         if isPointwise { return body(0..<y.pixels, x.pointer) }
         let chunk = min(chunkRows, y.pixels)
-        workspace.columns.reserve(chunk * patchSize)
+        if keepsColumns { keptColumns.reserve(y.pixels * patchSize) } else { workspace.columns.reserve(chunk * patchSize) }
         for start in Swift.stride(from: 0, to: y.pixels, by: chunk) {
             let rows = start..<min(start + chunk, y.pixels)
-            unroll(x, rows: rows, into: workspace.columns.pointer, outputShape: y)
-            body(rows, workspace.columns.pointer)
+            let columns = keepsColumns ? keptColumns.pointer + start * patchSize : workspace.columns.pointer
+            if unrolling { unroll(x, rows: rows, into: columns, outputShape: y) }
+            body(rows, columns)
         }
     }
 
@@ -124,7 +133,7 @@ public final class Conv2d<T: Scalar> {
             inputGradient.reserve(x.shape.count)
             if !isPointwise { inputGradient.pointer.update(repeating: 0, count: x.shape.count) }
         }
-        forEachChunk(of: x, outputShape: y) { rows, cols in
+        forEachChunk(of: x, outputShape: y, unrolling: !keepsColumns) { rows, cols in
             let g = dy.pointer + rows.lowerBound * outputs
             T.gemm(transposeA: true, transposeB: false, m: outputs, n: patchSize, k: rows.count,
                    alpha: 1, a: g, lda: outputs, b: cols, ldb: patchSize, beta: rows.lowerBound == 0 ? 0 : 1,
