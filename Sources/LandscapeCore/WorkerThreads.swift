@@ -17,7 +17,7 @@ public final class WorkerThreads {
         precondition(count > 0, "WorkerThreads: \(count) threads")
         self.count = count
         shared = Shared(workers: count - 1)
-        for index in 1..<max(count, 1) {
+        for index in 1..<count {
             let shared = self.shared
             let thread = Thread { shared.serve(index) }
             thread.name = "landscape worker \(index)"

@@ -127,7 +127,8 @@ public final class BatchNorm2d<T: Scalar> {
         let (mu, inverse) = (center.pointer, invStd.pointer)
         precondition(dy.shape == shape, "BatchNorm2d.backward: output gradient \(dy.shape), expected \(shape)")
         let rows = shape.pixels
-        let (dyTotal, dyXhatTotal) = (sum.pointer, sumOfProducts.pointer)
+        // Both sums side by side, so a split batch adds them up across stacks in one go.
+        let (dyTotal, dyXhatTotal) = (sum.pointer, sum.pointer + channels)
         dyTotal.update(repeating: 0, count: channels)
         dyXhatTotal.update(repeating: 0, count: channels)
         for row in 0..<rows {
@@ -151,17 +152,15 @@ public final class BatchNorm2d<T: Scalar> {
             }
         } else {
             // The gradient has this stack's sums; the batch statistics need everyone's.
-            let totals = sum.pointer
-            for c in 0..<channels { totals[channels + c] = dyXhatTotal[c] }
-            sums.allReduce(totals, count: 2 * channels, phase: 2, replica: replica.index)
+            sums.allReduce(sum.pointer, count: 2 * channels, phase: 2, replica: replica.index)
             // Per channel, the factor and the two sums in T, so the loop over rows converts nothing.
             let m = T(batchRows)
             coefficients.reserve(3 * channels)
             let (factor, dyTotalT, dyXhatTotalT) = (coefficients.pointer, coefficients.pointer + channels, coefficients.pointer + 2 * channels)
             for c in 0..<channels {
                 factor[c] = scale[c] * inverse[c] / m
-                dyTotalT[c] = T(totals[c])
-                dyXhatTotalT[c] = T(totals[channels + c])
+                dyTotalT[c] = T(dyTotal[c])
+                dyXhatTotalT[c] = T(dyXhatTotal[c])
             }
             for row in 0..<rows {
                 let (g, values, out) = (dy.pointer + row * channels, x.pointer + row * channels, dx + row * channels)

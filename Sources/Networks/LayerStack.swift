@@ -51,9 +51,10 @@ final class LayerStack<T: Scalar> {
         return gradient
     }
 
-    /// The loss of a part of `batch` samples and, with `backward`, the gradient of the whole
-    /// batch's mean loss restricted to this part.
-    func run(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, mode: Mode, batch: Int, backward: Bool) -> Evaluation {
+    /// Each sample's loss (`sampleLosses`) of a part of `batch` samples and, with `backward`, the
+    /// gradient of the whole batch's mean loss restricted to this part; returns how many samples
+    /// were classified correctly.
+    func run(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, mode: Mode, batch: Int, backward: Bool) -> Int {
         let n = x.shape.n
         let chunk = backward || mode != .evaluation || !evaluatesInChunks ? n : min(n, Self.evaluationChunk)
         losses.reserve(n)
@@ -67,7 +68,7 @@ final class LayerStack<T: Scalar> {
             (losses.pointer + start).update(from: criterion.sampleLosses.baseAddress!, count: count)
         }
         if backward { _ = self.backward(criterion.backward()) }
-        return Evaluation(loss: sampleLosses.reduce(0, +) / Double(n), correct: correct, count: n)
+        return correct
     }
 
     /// Each sample's loss in the last `run`, in order.

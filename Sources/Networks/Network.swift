@@ -57,7 +57,8 @@ public final class Network<T: Scalar> {
     private var stacks: [LayerStack<T>]
     private let group = ReplicaGroup()
     private var workers: WorkerThreads?
-    private let partResults = Buffer<Evaluation>(count: 0)
+    /// Samples each stack classified correctly in the last split pass.
+    private let partCorrect = Buffer<Int>(count: 0)
     private let zeroLabels = Buffer<Int32>(count: 0)
 
     /// A zoo model with all tensors zero; call `initialize(seed:)` or load a checkpoint.
@@ -166,23 +167,24 @@ public final class Network<T: Scalar> {
         let n = x.shape.n
         let parties = max(1, min(threads, n))
         group.begin(parties: parties)
-        guard parties > 1 else {
-            return stacks[0].run(x, labels: labels, smoothing: smoothing, mode: mode, batch: n, backward: backward)
-        }
         while stacks.count < parties { stacks.append(makeStack(gradients: ParameterVector(layout: parameters.layout))) }
-        if workers?.count != parties { workers = WorkerThreads(count: parties) }
-        partResults.reserve(parties)
-        let (stacks, results, sampleSize) = (self.stacks, partResults.pointer, x.shape.sampleSize)
-        let (barrier, count, sum) = (group.barrier, parameters.count, gradients.pointer)
-        workers?.run { part in
-            let (start, end) = (part * n / parties, (part + 1) * n / parties)
-            let slice = Tensor(x.pointer + start * sampleSize, x.shape.with(n: end - start))
-            results[part] = stacks[part].run(slice, labels: labels + start, smoothing: smoothing, mode: mode, batch: n, backward: backward)
-            guard backward else { return }
-            barrier.wait()
-            for other in stacks[1..<parties] {
-                let g = other.gradients.pointer
-                for i in part * count / parties ..< (part + 1) * count / parties { sum[i] += g[i] }
+        partCorrect.reserve(parties)
+        let (stacks, partCorrect, sampleSize) = (self.stacks, self.partCorrect.pointer, x.shape.sampleSize)
+        if parties == 1 {
+            partCorrect[0] = stacks[0].run(x, labels: labels, smoothing: smoothing, mode: mode, batch: n, backward: backward)
+        } else {
+            if workers?.count != parties { workers = WorkerThreads(count: parties) }
+            let (workers, barrier, count, sum) = (workers!, group.barrier, parameters.count, gradients.pointer)
+            workers.run { part in
+                let (start, end) = (part * n / parties, (part + 1) * n / parties)
+                let slice = Tensor(x.pointer + start * sampleSize, x.shape.with(n: end - start))
+                partCorrect[part] = stacks[part].run(slice, labels: labels + start, smoothing: smoothing, mode: mode, batch: n, backward: backward)
+                guard backward else { return }
+                barrier.wait()
+                for other in stacks[1..<parties] {
+                    let g = other.gradients.pointer
+                    for i in part * count / parties ..< (part + 1) * count / parties { sum[i] += g[i] }
+                }
             }
         }
         // The mean loss from the samples' losses, added in batch order as one thread adds them.
@@ -190,7 +192,7 @@ public final class Network<T: Scalar> {
         for part in 0..<parties {
             for loss in stacks[part].sampleLosses { total += loss }
         }
-        let correct = (0..<parties).reduce(0) { $0 + results[$1].correct }
+        let correct = (0..<parties).reduce(0) { $0 + partCorrect[$1] }
         return Evaluation(loss: total / Double(n), correct: correct, count: n)
     }
 }
