@@ -20,12 +20,19 @@ public final class BasicBlock<T: Scalar> {
         self.conv2 = conv2
         self.bn2 = bn2
         self.projection = projection
+        conv1.absorb(bn1)
+        conv2.absorb(bn2)
+        projection.map { $0.conv.absorb($0.bn) }
     }
 
-    func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+    /// `inference`: an evaluation pass that no backward follows.
+    func forward(_ x: Tensor<T>, mode: Mode, inference: Bool) -> Tensor<T> {
         inputShape = x.shape
-        let main = bn2.forward(conv2.forward(relu1.forward(bn1.forward(conv1.forward(x), mode: mode))), mode: mode)
-        let shortcut = projection.map { $0.bn.forward($0.conv.forward(x), mode: mode) } ?? x
+        func normalized(_ conv: Conv2d<T>, _ bn: BatchNorm2d<T>, _ x: Tensor<T>) -> Tensor<T> {
+            bn.forward(conv.forward(x, inference: inference), mode: mode, inference: inference)
+        }
+        let main = normalized(conv2, bn2, relu1.forward(normalized(conv1, bn1, x)))
+        let shortcut = projection.map { normalized($0.conv, $0.bn, x) } ?? x
         precondition(main.shape == shortcut.shape, "BasicBlock: main path \(main.shape) and shortcut \(shortcut.shape) differ")
         sum.reserve(main.shape.count)
         let s = sum.pointer

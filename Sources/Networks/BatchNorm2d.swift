@@ -6,9 +6,11 @@ import LandscapeCore
 /// In training the batch's mean and biased variance over the `m = n * h * w` values of a channel
 /// normalise, and the running statistics move by momentum 0.1 towards the mean and the *unbiased*
 /// variance `var * m / (m - 1)`. In evaluation the running statistics normalise.
-/// Per-channel sums are accumulated in Double so Float statistics of large batches stay exact to
-/// rounding. When a network splits a batch between threads, each stack's layer adds its partial sums
-/// to the others' (`ChannelSums`), so the statistics are those of the whole batch.
+/// Per-channel sums are taken in `T` over blocks of `block` rows and added up in Double, so Float
+/// statistics of large batches stay exact to rounding while the loop over rows stays in Float (with
+/// Double accumulators it converts every value and adds half as many per instruction). When a
+/// network splits a batch between threads, each stack's layer adds its partial sums to the others'
+/// (`ChannelSums`), so the statistics are those of the whole batch.
 public final class BatchNorm2d<T: Scalar> {
     public static var epsilon: Double { 1e-5 }
     public static var momentum: Double { 0.1 }
@@ -27,12 +29,19 @@ public final class BatchNorm2d<T: Scalar> {
     private let invStd: Buffer<T>
     private let coefficients = Buffer<T>(count: 0)
     private let sum = Buffer<Double>(count: 0), sumOfProducts = Buffer<Double>(count: 0)
+    /// The sums of the current block of rows, up to two per channel.
+    private let blockSums = Buffer<T>(count: 0)
+    /// Rows summed in `T` before their sums are added in Double.
+    static var block: Int { 64 }
     private var input: Tensor<T>?
     private var lastMode = Mode.train
     /// Values per channel in the whole batch of the last training pass.
     private var batchRows = 0
     private let replica: Replica
     private let sums: ChannelSums
+    /// Whether the convolution before this layer applies it in inference passes
+    /// (`Conv2d.absorb`), so that forward then passes its input through.
+    var isAbsorbed = false
 
     init(channels: Int, scaleOffset: Int, shiftOffset: Int, meanOffset: Int, varianceOffset: Int,
          parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
@@ -50,10 +59,16 @@ public final class BatchNorm2d<T: Scalar> {
         invStd = Buffer(count: channels)
         sum.reserve(2 * channels + 1)
         sumOfProducts.reserve(channels)
+        blockSums.reserve(2 * channels)
     }
 
-    func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+    /// `inference`: an evaluation pass that no backward follows.
+    func forward(_ x: Tensor<T>, mode: Mode, inference: Bool = false) -> Tensor<T> {
         precondition(x.shape.channels == channels, "BatchNorm2d: expects \(channels) channels, got shape \(x.shape)")
+        if inference && isAbsorbed {
+            input = nil  // no backward through a pass the convolution did
+            return x
+        }
         output.reserve(x.shape.count)
         input = x
         lastMode = mode
@@ -92,29 +107,57 @@ public final class BatchNorm2d<T: Scalar> {
         return Tensor(output.pointer, x.shape)
     }
 
+    /// Evaluation mode as an affine map per channel, `y = a * x + b` with
+    /// `a = gamma / sqrt(var + eps)` and `b = beta - mean * a`, plus `a * bias` when an `x` has a
+    /// bias added before (in Double, rounded once).
+    func evaluationAffine(scale a: UnsafeMutablePointer<T>, shift b: UnsafeMutablePointer<T>, after bias: UnsafePointer<T>?) {
+        for c in 0..<channels {
+            let factor = Double(scale[c]) / (Double(runningVariance[c]) + Self.epsilon).squareRoot()
+            a[c] = T(factor)
+            b[c] = T(Double(shift[c]) + (Double(bias?[c] ?? 0) - Double(runningMean[c])) * factor)
+        }
+    }
+
     /// Mean and biased variance of each column over the whole batch (all stacks' rows), the variance
     /// from centred values (two passes) so that it cannot go negative; sets `batchRows`. `mean` has
     /// room for one more value, the row count, which is summed with the channels.
     private func meanAndVariance(_ x: UnsafePointer<T>, rows: Int, mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
         mean.update(repeating: 0, count: channels)
         variance.update(repeating: 0, count: channels)
-        for row in 0..<rows {
+        let partial = blockSums.pointer
+        forEachBlock(rows: rows, into: mean) { row in
             let values = x + row * channels
-            for c in 0..<channels { mean[c] += Double(values[c]) }
+            for c in 0..<channels { partial[c] += values[c] }
         }
         mean[channels] = Double(rows)
         sums.allReduce(mean, count: channels + 1, phase: 0, replica: replica.index)
         batchRows = Int(mean[channels])
-        for c in 0..<channels { mean[c] /= Double(batchRows) }
-        for row in 0..<rows {
+        for c in 0..<channels {
+            mean[c] /= Double(batchRows)
+            center.pointer[c] = T(mean[c])
+        }
+        let mu = center.pointer
+        forEachBlock(rows: rows, into: variance) { row in
             let values = x + row * channels
             for c in 0..<channels {
-                let d = Double(values[c]) - mean[c]
-                variance[c] += d * d
+                let d = values[c] - mu[c]
+                partial[c] += d * d
             }
         }
         sums.allReduce(variance, count: channels, phase: 1, replica: replica.index)
         for c in 0..<channels { variance[c] /= Double(batchRows) }
+    }
+
+    /// Calls `body(row)` for every row, a block at a time: the first `count` values of `blockSums`
+    /// (default `channels`) are zeroed before each block and added into `totals` after it.
+    @inline(__always)
+    private func forEachBlock(rows: Int, into totals: UnsafeMutablePointer<Double>, count: Int? = nil, _ body: (Int) -> Void) {
+        let (partial, count) = (blockSums.pointer, count ?? channels)
+        for start in Swift.stride(from: 0, to: rows, by: Self.block) {
+            partial.update(repeating: 0, count: count)
+            for row in start..<min(start + Self.block, rows) { body(row) }
+            for c in 0..<count { totals[c] += Double(partial[c]) }
+        }
     }
 
     /// Training mode: `dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))`, since
@@ -129,14 +172,14 @@ public final class BatchNorm2d<T: Scalar> {
         let rows = shape.pixels
         // Both sums side by side, so a split batch adds them up across stacks in one go.
         let (dyTotal, dyXhatTotal) = (sum.pointer, sum.pointer + channels)
-        dyTotal.update(repeating: 0, count: channels)
-        dyXhatTotal.update(repeating: 0, count: channels)
-        for row in 0..<rows {
+        sum.pointer.update(repeating: 0, count: 2 * channels)
+        let (partialDy, partialDyXhat) = (blockSums.pointer, blockSums.pointer + channels)
+        forEachBlock(rows: rows, into: sum.pointer, count: 2 * channels) { row in
             let (g, values) = (dy.pointer + row * channels, x.pointer + row * channels)
             for c in 0..<channels {
                 let xhat = (values[c] - mu[c]) * inverse[c]
-                dyTotal[c] += Double(g[c])
-                dyXhatTotal[c] += Double(g[c] * xhat)
+                partialDy[c] += g[c]
+                partialDyXhat[c] += g[c] * xhat
             }
         }
         for c in 0..<channels {

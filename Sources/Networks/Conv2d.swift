@@ -15,7 +15,11 @@ import LandscapeCore
 /// columns: the GEMM then reads them from the core's cache, not from memory, which makes these
 /// narrow GEMMs about twice as fast, and the column matrices (in a workspace shared by all
 /// convolutions of a network) stay small. `dW'` adds up its chunks; backward unrolls its input
-/// again instead of keeping the columns, except in a network's first layer (`keepsColumns`).
+/// again instead of keeping the columns, except in a network's first layer (`keepsColumns`), which
+/// with few input channels stores them transposed (`unrollTransposed`).
+///
+/// An evaluation pass that no backward follows applies the batch-norm after the convolution here
+/// (`absorb`).
 public final class Conv2d<T: Scalar> {
     public let inputs: Int, outputs: Int, kernel: Int, stride: Int, padding: Int
     let weight: UnsafeMutablePointer<T>, weightGradient: UnsafeMutablePointer<T>
@@ -29,6 +33,13 @@ public final class Conv2d<T: Scalar> {
     private let output = Buffer<T>(count: 0)
     private let inputGradient = Buffer<T>(count: 0)
     private var input: Tensor<T>?
+
+    /// The batch-norm that follows this convolution, which an inference pass applies here
+    /// (batch-norm folded into the convolution): its scale multiplies the permuted weight, and its
+    /// shift is added to each chunk of the output while the chunk is in cache, which saves a pass
+    /// over the activations. The result differs from convolving then normalising only by rounding.
+    private var absorbedNorm: BatchNorm2d<T>?
+    private let normScale = Buffer<T>(count: 0), normShift = Buffer<T>(count: 0)
 
     /// `parameters` and `gradients` are the network's vectors; the offsets locate this layer's
     /// tensors in both.
@@ -51,6 +62,15 @@ public final class Conv2d<T: Scalar> {
         permutedGradient = Buffer(count: outputs * inputs * kernel * kernel)
     }
 
+    /// Makes `norm`, which must take this layer's output, part of this layer in inference passes.
+    func absorb(_ norm: BatchNorm2d<T>) {
+        precondition(norm.channels == outputs, "Conv2d.absorb: \(outputs) outputs, batch-norm of \(norm.channels) channels")
+        absorbedNorm = norm
+        norm.isAbsorbed = true
+        normScale.reserve(outputs)
+        normShift.reserve(outputs)
+    }
+
     /// Columns of the unrolled input: `k * k * in`.
     var patchSize: Int { inputs * kernel * kernel }
 
@@ -66,15 +86,18 @@ public final class Conv2d<T: Scalar> {
     /// A pointwise convolution reads its input as the column matrix directly.
     private var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
-    /// Copies between PyTorch's `[out][in][ky][kx]` and the columns' `[out][ky][kx][in]` order.
-    private func permute(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, toColumnOrder: Bool) {
+    /// Copies between PyTorch's `[out][in][ky][kx]` and the columns' `[out][ky][kx][in]` order;
+    /// into column order, output channel `o` is multiplied by `scale[o]` if given.
+    private func permute(_ source: UnsafePointer<T>, _ destination: UnsafeMutablePointer<T>, toColumnOrder: Bool,
+                         scale: UnsafePointer<T>? = nil) {
         let area = kernel * kernel
         for o in 0..<outputs {
             let (from, to) = (source + o * patchSize, destination + o * patchSize)
+            let factor = scale?[o] ?? 1
             for c in 0..<inputs {
                 for position in 0..<area {
                     if toColumnOrder {
-                        to[position * inputs + c] = from[c * area + position]
+                        to[position * inputs + c] = from[c * area + position] * factor
                     } else {
                         to[c * area + position] = from[position * inputs + c]
                     }
@@ -83,8 +106,9 @@ public final class Conv2d<T: Scalar> {
         }
     }
 
-    /// Rows of the column matrix unrolled and multiplied at a time: 2^17 values, 512 KB in Float.
-    private var chunkRows: Int { max(1, (1 << 17) / patchSize) }
+    /// Rows of the column matrix unrolled and multiplied at a time: about 2^17 values, 512 KB in
+    /// Float, in whole rows of the output image.
+    private func chunkRows(_ y: Shape) -> Int { max(1, (1 << 17) / patchSize / y.width) * y.width }
 
     /// The first layer of a network (no input gradient) keeps all its columns from forward for
     /// backward, which then needs them only for the weight gradient: its input has few channels, so
@@ -92,33 +116,52 @@ public final class Conv2d<T: Scalar> {
     private var keepsColumns: Bool { !computesInputGradient && !isPointwise }
     private let keptColumns = Buffer<T>(count: 0)
 
+    /// A first layer with few input channels stores each chunk's column matrix transposed
+    /// (`unrollTransposed`); the GEMMs read it either way, and it is never folded back.
+    private var columnsTransposed: Bool { keepsColumns && inputs < 4 }
+    /// The leading dimension of a chunk's column matrix of `rows` rows.
+    private func columnStride(_ rows: Range<Int>) -> Int { columnsTransposed ? rows.count : patchSize }
+
     /// Calls `body(rows, columns)` for consecutive chunks of the column matrix's rows, with the
     /// chunk's columns (for a pointwise convolution, the input's rows themselves), unrolled when
     /// `unrolling`, else as forward kept them.
     private func forEachChunk(of x: Tensor<T>, outputShape y: Shape, unrolling: Bool = true,
                               _ body: (Range<Int>, UnsafeMutablePointer<T>) -> Void) {
         if isPointwise { return body(0..<y.pixels, x.pointer) }
-        let chunk = min(chunkRows, y.pixels)
+        let chunk = min(chunkRows(y), y.pixels)
         if keepsColumns { keptColumns.reserve(y.pixels * patchSize) } else { workspace.columns.reserve(chunk * patchSize) }
         for start in Swift.stride(from: 0, to: y.pixels, by: chunk) {
             let rows = start..<min(start + chunk, y.pixels)
             let columns = keepsColumns ? keptColumns.pointer + start * patchSize : workspace.columns.pointer
-            if unrolling { unroll(x, rows: rows, into: columns, outputShape: y) }
+            if unrolling && columnsTransposed {
+                unrollTransposed(x, rows: rows, into: columns, outputShape: y)
+            } else if unrolling {
+                unroll(x, rows: rows, into: columns, outputShape: y)
+            }
             body(rows, columns)
         }
     }
 
-    func forward(_ x: Tensor<T>) -> Tensor<T> {
+    /// `inference`: an evaluation pass that no backward follows, which applies the absorbed norm.
+    func forward(_ x: Tensor<T>, inference: Bool = false) -> Tensor<T> {
         let y = outputShape(x.shape)
         output.reserve(y.count)
         input = x
-        permute(weight, permutedWeight.pointer, toColumnOrder: true)
-        forEachChunk(of: x, outputShape: y) { rows, cols in
-            T.gemm(transposeA: false, transposeB: true, m: rows.count, n: outputs, k: patchSize,
-                   alpha: 1, a: cols, lda: patchSize, b: permutedWeight.pointer, ldb: patchSize, beta: 0,
-                   c: output.pointer + rows.lowerBound * outputs, ldc: outputs)
+        var shift = bias.map { UnsafePointer($0) }
+        if inference, let absorbedNorm {
+            absorbedNorm.evaluationAffine(scale: normScale.pointer, shift: normShift.pointer, after: bias)
+            permute(weight, permutedWeight.pointer, toColumnOrder: true, scale: normScale.pointer)
+            shift = UnsafePointer(normShift.pointer)
+        } else {
+            permute(weight, permutedWeight.pointer, toColumnOrder: true)
         }
-        if let bias { RowKernels.addToEveryRow(bias, output.pointer, rows: y.pixels, columns: outputs) }
+        forEachChunk(of: x, outputShape: y) { rows, cols in
+            let out = output.pointer + rows.lowerBound * outputs
+            T.gemm(transposeA: columnsTransposed, transposeB: true, m: rows.count, n: outputs, k: patchSize,
+                   alpha: 1, a: cols, lda: columnStride(rows), b: permutedWeight.pointer, ldb: patchSize, beta: 0,
+                   c: out, ldc: outputs)
+            if let shift { RowKernels.addToEveryRow(shift, out, rows: rows.count, columns: outputs) }
+        }
         return Tensor(output.pointer, y)
     }
 
@@ -135,8 +178,8 @@ public final class Conv2d<T: Scalar> {
         }
         forEachChunk(of: x, outputShape: y, unrolling: !keepsColumns) { rows, cols in
             let g = dy.pointer + rows.lowerBound * outputs
-            T.gemm(transposeA: true, transposeB: false, m: outputs, n: patchSize, k: rows.count,
-                   alpha: 1, a: g, lda: outputs, b: cols, ldb: patchSize, beta: rows.lowerBound == 0 ? 0 : 1,
+            T.gemm(transposeA: true, transposeB: columnsTransposed, m: outputs, n: patchSize, k: rows.count,
+                   alpha: 1, a: g, lda: outputs, b: cols, ldb: columnStride(rows), beta: rows.lowerBound == 0 ? 0 : 1,
                    c: permutedGradient.pointer, ldc: patchSize)
             guard computesInputGradient else { return }
             if isPointwise {
@@ -215,6 +258,43 @@ public final class Conv2d<T: Scalar> {
         }) { column, pixel, count in
             let (to, from) = (cols + column, source + pixel)
             for c in 0..<count { to[c] = from[c] }
+        }
+    }
+
+    /// im2col for `rows` (whole output image rows) into the transposed column matrix, `patchSize`
+    /// rows of `rows.count`: for each output image row, kernel position `(ky, kx)` and channel `c`,
+    /// the values at `ox * s - p + kx` of input row `oy * s - p + ky` are one run along a row of the
+    /// transposed matrix (contiguous in the input with one channel and stride 1). The plain layout
+    /// has runs of only `in` values for few channels, and its bookkeeping per run costs more than
+    /// the copy.
+    private func unrollTransposed(_ x: Tensor<T>, rows: Range<Int>, into cols: UnsafeMutablePointer<T>, outputShape y: Shape) {
+        let step = stride * inputs
+        /// The output columns whose input column `ox * s - p + kx` lies inside the image.
+        func inside(_ kx: Int) -> Range<Int> {
+            let lower = max(0, (padding - kx + stride - 1) / stride)
+            return lower..<min(y.width, max(lower, (x.shape.width + padding - kx + stride - 1) / stride))
+        }
+        for imageRow in rows.lowerBound / y.width..<rows.upperBound / y.width {
+            let (n, oy) = imageRow.quotientAndRemainder(dividingBy: y.height)
+            let rowStart = cols + imageRow * y.width - rows.lowerBound
+            for ky in 0..<kernel {
+                let iy = oy * stride - padding + ky
+                for kx in 0..<kernel {
+                    let valid = iy >= 0 && iy < x.shape.height ? inside(kx) : 0..<0
+                    let pixel = x.pointer + n * x.shape.sampleSize + (iy * x.shape.width + valid.lowerBound * stride - padding + kx) * inputs
+                    for c in 0..<inputs {
+                        let (to, from) = (rowStart + ((ky * kernel + kx) * inputs + c) * rows.count, pixel + c)
+                        for ox in 0..<valid.lowerBound { to[ox] = 0 }
+                        let run = to + valid.lowerBound
+                        if step == 1 {  // a separate loop, which vectorizes
+                            for i in 0..<valid.count { run[i] = from[i] }
+                        } else {
+                            for i in 0..<valid.count { run[i] = from[i * step] }
+                        }
+                        for ox in valid.upperBound..<y.width { to[ox] = 0 }
+                    }
+                }
+            }
         }
     }
 

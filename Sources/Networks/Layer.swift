@@ -121,16 +121,18 @@ enum Layer<T: Scalar> {
         }
     }
 
-    func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+    /// `inference`: an evaluation pass that no backward follows, in which a convolution applies
+    /// the batch-norm after it (`Conv2d.absorb`).
+    func forward(_ x: Tensor<T>, mode: Mode, inference: Bool) -> Tensor<T> {
         switch self {
-        case .conv2d(let layer): layer.forward(x)
-        case .batchNorm2d(let layer): layer.forward(x, mode: mode)
+        case .conv2d(let layer): layer.forward(x, inference: inference)
+        case .batchNorm2d(let layer): layer.forward(x, mode: mode, inference: inference)
         case .relu(let layer): layer.forward(x)
         case .maxPool2d(let layer): layer.forward(x)
         case .flatten(let layer): layer.forward(x)
         case .globalAveragePool(let layer): layer.forward(x)
         case .linear(let layer): layer.forward(x)
-        case .basicBlock(let layer): layer.forward(x, mode: mode)
+        case .basicBlock(let layer): layer.forward(x, mode: mode, inference: inference)
         }
     }
 

@@ -32,11 +32,15 @@ final class LayerStack<T: Scalar> {
             needsGradient = needsGradient || spec.hasParameters
         }
         self.layers = layers
+        for (layer, next) in zip(layers, layers.dropFirst()) {
+            if case .conv2d(let conv) = layer, case .batchNorm2d(let norm) = next { conv.absorb(norm) }
+        }
     }
 
-    func forward(_ x: Tensor<T>, mode: Mode) -> Tensor<T> {
+    /// `inference`: an evaluation pass that no backward follows.
+    func forward(_ x: Tensor<T>, mode: Mode, inference: Bool = false) -> Tensor<T> {
         var activation = x
-        for layer in layers { activation = layer.forward(activation, mode: mode) }
+        for layer in layers { activation = layer.forward(activation, mode: mode, inference: inference) }
         return activation
     }
 
@@ -63,7 +67,7 @@ final class LayerStack<T: Scalar> {
         for start in Swift.stride(from: 0, to: n, by: max(chunk, 1)) {
             let count = min(chunk, n - start)
             let part = Tensor(x.pointer + start * x.shape.sampleSize, x.shape.with(n: count))
-            let logits = forward(part, mode: mode)
+            let logits = forward(part, mode: mode, inference: !backward && mode == .evaluation)
             correct += criterion.forward(logits, labels: labels + start, smoothing: smoothing, batch: batch).correct
             (losses.pointer + start).update(from: criterion.sampleLosses.baseAddress!, count: count)
         }
@@ -74,3 +78,4 @@ final class LayerStack<T: Scalar> {
     /// Each sample's loss in the last `run`, in order.
     var sampleLosses: UnsafeBufferPointer<Double> { UnsafeBufferPointer(start: losses.pointer, count: lastCount) }
 }
+

@@ -58,21 +58,36 @@ public final class MaxPool2d<T: Scalar> {
         updateOffsets(x.shape)
         let runs = offsets.dropFirst()
         let (source, best) = (x.pointer, output.pointer)
+        if size == 2 {
+            // The common window in one loop, the maximum kept in a register.
+            let (right, below, diagonal) = (offsets[1], offsets[2], offsets[3])
+            forEachWindow(x.shape, y) { out, corner in
+                let (maximum, first) = (best + out, source + corner)
+                let (second, third, fourth) = (first + right, first + below, first + diagonal)
+                for c in 0..<channels {
+                    maximum[c] = Self.larger(Self.larger(Self.larger(first[c], second[c]), third[c]), fourth[c])
+                }
+            }
+            return Tensor(output.pointer, y)
+        }
         forEachWindow(x.shape, y) { out, corner in
             let (maximum, first) = (best + out, source + corner)
             for c in 0..<channels { maximum[c] = first[c] }  // a loop: a memmove call costs more
             for run in runs {
                 let values = source + corner + run
-                for c in 0..<channels {
-                    // Larger wins, NaN wins and then stays (a NaN best is never replaced). `x != x`
-                    // tests for NaN; `isNaN` reads the bits, which keeps the loop from vectorizing.
-                    let (value, current) = (values[c], maximum[c])
-                    let wins = (value > current ? 1 : 0) | ((value != value ? 1 : 0) & (current == current ? 1 : 0))
-                    maximum[c] = wins != 0 ? value : current
-                }
+                for c in 0..<channels { maximum[c] = Self.larger(maximum[c], values[c]) }
             }
         }
         return Tensor(output.pointer, y)
+    }
+
+    /// The maximum so far after `value`, the next in scan order: larger wins, NaN wins and then
+    /// stays (a NaN maximum is never replaced). Branch-free so that loops over channels vectorize;
+    /// `x != x` tests for NaN (`isNaN` reads the bits, which keeps the loop from vectorizing).
+    @inline(__always)
+    private static func larger(_ current: T, _ value: T) -> T {
+        let wins = (value > current ? 1 : 0) | ((value != value ? 1 : 0) & (current == current ? 1 : 0))
+        return wins != 0 ? value : current
     }
 
     /// Per channel, whether the current window's maximum has been found yet (1 or 0).

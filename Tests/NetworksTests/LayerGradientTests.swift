@@ -23,8 +23,8 @@ struct LayerGradientTests {
         ("basic block, projection shortcut", [.basicBlock(name: "b", inputs: 2, outputs: 4, stride: 2)], Shape(n: 1, height: 5, width: 5, channels: 2)),
     ]
 
-    static func network(_ layers: [LayerSpec], _ shape: Shape) -> Network<Double> {
-        let network = Network<Double>(layers: layers, inputShape: shape, computesInputGradient: true)
+    static func network(_ layers: [LayerSpec], _ shape: Shape, computesInputGradient: Bool = true) -> Network<Double> {
+        let network = Network<Double>(layers: layers, inputShape: shape, computesInputGradient: computesInputGradient)
         network.initialize(seed: 3)
         // Batch-norm starts as the identity affine map; random scales and shifts exercise both terms.
         var generator = RandomGenerator(seed: 5)
@@ -43,6 +43,18 @@ struct LayerGradientTests {
         let check = GradientCheck(Self.network(layers, shape), batch: 3)
         let inputError = check.inputError()
         #expect(inputError < Self.tolerance, "\(name): input gradient error \(inputError)")
+        for (tensor, error) in check.parameterErrors() {
+            #expect(error < Self.tolerance, "\(name): \(tensor) gradient error \(error)")
+        }
+    }
+
+    /// A network's first convolution keeps its columns for backward, transposed when it has few
+    /// input channels: another unrolling than the other layers'.
+    @Test("parameter gradients of a convolution as a network's first layer",
+          arguments: cases.indices.filter { cases[$0].0.hasPrefix("conv") })
+    func firstLayer(_ index: Int) {
+        let (name, layers, shape) = Self.cases[index]
+        let check = GradientCheck(Self.network(layers, shape, computesInputGradient: false), batch: 3)
         for (tensor, error) in check.parameterErrors() {
             #expect(error < Self.tolerance, "\(name): \(tensor) gradient error \(error)")
         }
