@@ -36,6 +36,23 @@ public final class ParameterVector<T: Scalar> {
         pointer.update(from: other.pointer, count: count)
     }
 
+    /// The Euclidean norm, summed in Double over eight interleaved lanes: a single running sum
+    /// waits on every addition's latency, while the lanes add side by side in vector registers.
+    /// The same vector always gives the same bits.
+    public func norm() -> Double {
+        let (x, whole) = (UnsafePointer(pointer), count / 8 * 8)
+        var lanes = SIMD8<Double>()
+        for start in Swift.stride(from: 0, to: whole, by: 8) {
+            let values = x + start
+            var v = SIMD8<Double>()
+            for lane in 0..<8 { v[lane] = Double(values[lane]) }
+            lanes += v * v
+        }
+        var total = lanes.sum()
+        for i in whole..<count { total += Double(x[i]) * Double(x[i]) }
+        return total.squareRoot()
+    }
+
     /// Fills every tensor by its initialisation rule, in layout order, from `generator`.
     public func initialize(using generator: inout RandomGenerator) {
         for entry in layout.entries {

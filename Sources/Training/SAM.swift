@@ -55,16 +55,7 @@ public final class SAM {
         precondition(parameters.count == count && gradients.count == count, "SAM: vectors of \(parameters.count) and \(gradients.count) for \(count) parameters")
         let (w, g) = (parameters.pointer, UnsafePointer(gradients.pointer))
         saved.pointer.update(from: w, count: count)
-        var sumOfSquares = 0.0
-        if adaptive {
-            for i in 0..<count {
-                let scaled = Double((abs(w[i]) + Float(eta)) * g[i])
-                sumOfSquares += scaled * scaled
-            }
-        } else {
-            for i in 0..<count { sumOfSquares += Double(g[i]) * Double(g[i]) }
-        }
-        let norm = sumOfSquares.squareRoot()
+        let norm = adaptive ? adaptiveNorm(w, g) : gradients.norm()
         let scale = Float(rho / (norm + 1e-12))
         if adaptive {
             for i in 0..<count {
@@ -76,6 +67,16 @@ public final class SAM {
         }
         isPerturbed = true
         return norm
+    }
+
+    /// `||(|w| + eta) * g||`, the norm of ASAM's scaled gradient.
+    private func adaptiveNorm(_ w: UnsafePointer<Float>, _ g: UnsafePointer<Float>) -> Double {
+        var sumOfSquares = 0.0
+        for i in 0..<count {
+            let scaled = Double((abs(w[i]) + Float(eta)) * g[i])
+            sumOfSquares += scaled * scaled
+        }
+        return sumOfSquares.squareRoot()
     }
 
     /// Puts back the weights saved by `firstStep`, bit for bit.

@@ -164,13 +164,13 @@ public final class Trainer {
             sam.restore(parameters: parameters)
         } else {
             evaluation = batchGradient(.original)
-            gradientNorm = Self.norm(final)
+            gradientNorm = final.norm()
         }
         guard evaluation.loss.isFinite, perturbed.loss.isFinite else {
             throw TrainingError("loss became \(evaluation.loss.isFinite ? perturbed.loss : evaluation.loss) at \(label); lower --lr (the last checkpoint is kept)")
         }
         if let clip = configuration.clipNorm {
-            let norm = Self.norm(final)
+            let norm = final.norm()
             if norm > clip { Float.scale(count: final.count, alpha: Float(clip / norm), x: final.pointer) }
         }
         optimizer.step(parameters: parameters, gradients: final)
@@ -181,11 +181,5 @@ public final class Trainer {
     func chunks(of n: Int) -> [Range<Int>] {
         let size = configuration.m ?? (n + configuration.accumulation - 1) / configuration.accumulation
         return stride(from: 0, to: n, by: size).map { $0..<min($0 + size, n) }
-    }
-
-    static func norm(_ vector: ParameterVector<Float>) -> Double {
-        var sum = 0.0
-        for value in vector.elements { sum += Double(value) * Double(value) }
-        return sum.squareRoot()
     }
 }

@@ -15,6 +15,20 @@ struct ParameterVectorTests {
         return layout
     }
 
+    @Test("the norm is the square root of the sum of squares, for counts on and off a multiple of 8")
+    func norm() {
+        for count in [1, 7, 8, 59, 1000] {
+            var layout = ParameterLayout()
+            layout.append("v", shape: [count], role: .weight, initialization: .constant(0))
+            let vector = ParameterVector<Float>(layout: layout)
+            var generator = RandomGenerator(seed: UInt64(count))
+            for i in 0..<count { vector.pointer[i] = Float(generator.normal()) }
+            let exact = vector.elements.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            #expect(abs(vector.norm() - exact) <= 1e-14 * exact, "\(count) values")
+        }
+        #expect(ParameterVector<Float>(layout: Self.layout()).norm() == 0)
+    }
+
     // MARK: - ParameterLayout
 
     @Test("offsets are cumulative and the count is the sum of the tensors' sizes")
