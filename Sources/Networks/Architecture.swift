@@ -146,13 +146,12 @@ public struct Architecture: Equatable, Hashable, Sendable, CustomStringConvertib
                 .linear(name: "fc3", inputs: hidden, outputs: classes),
             ]
         case .cnn:
-            // Pooling before ReLU: the two commute (max of ReLUs = ReLU of the max, and the gradient
-            // reaches the same input), and ReLU then runs on a quarter of the values.
+            // Each ReLU is taken in its batch-norm's pass (`BatchNorm2d.rectifies`).
             return [
                 .conv2d(name: "conv1", inputs: channels, outputs: 16, kernel: 3, stride: 1, padding: 1, bias: false),
-                .batchNorm2d(name: "bn1", channels: 16), .maxPool2d(size: 2), .relu,
+                .batchNorm2d(name: "bn1", channels: 16), .relu, .maxPool2d(size: 2),
                 .conv2d(name: "conv2", inputs: 16, outputs: 32, kernel: 3, stride: 1, padding: 1, bias: false),
-                .batchNorm2d(name: "bn2", channels: 32), .maxPool2d(size: 2), .relu,
+                .batchNorm2d(name: "bn2", channels: 32), .relu, .maxPool2d(size: 2),
                 .flatten,
                 .linear(name: "fc1", inputs: 32 * (side / 4) * (side / 4), outputs: 128), .relu,
                 .linear(name: "fc2", inputs: 128, outputs: classes),

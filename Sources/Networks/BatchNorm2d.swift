@@ -42,6 +42,12 @@ public final class BatchNorm2d<T: Scalar> {
     /// Whether the convolution before this layer applies it in inference passes
     /// (`Conv2d.absorb`), so that forward then passes its input through.
     var isAbsorbed = false
+    /// Whether this layer also applies the ReLU that follows it, `y = max(bn(x), 0)` in the same
+    /// pass; backward then passes the output gradient only where `y > 0`, as the ReLU would.
+    var rectifies = false
+    /// `rectifies` as the floor of `max(_, floor)`: -infinity leaves every value as it is.
+    var floor: T { rectifies ? 0 : -.infinity }
+    private let rectifiedGradient = Buffer<T>(count: 0)
 
     init(channels: Int, scaleOffset: Int, shiftOffset: Int, meanOffset: Int, varianceOffset: Int,
          parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
@@ -96,12 +102,12 @@ public final class BatchNorm2d<T: Scalar> {
             }
         }
         for c in 0..<channels { center.pointer[c] = T(mean[c]) }
-        let (mu, inverse) = (center.pointer, invStd.pointer)
+        let (mu, inverse, floor) = (center.pointer, invStd.pointer, floor)
         for row in 0..<rows {
             let (input, y) = (x.pointer + row * channels, output.pointer + row * channels)
             for c in 0..<channels {
                 let xhat = (input[c] - mu[c]) * inverse[c]
-                y[c] = scale[c] * xhat + shift[c]
+                y[c] = max(scale[c] * xhat + shift[c], floor)
             }
         }
         return Tensor(output.pointer, x.shape)
@@ -148,6 +154,13 @@ public final class BatchNorm2d<T: Scalar> {
         for c in 0..<channels { variance[c] /= Double(batchRows) }
     }
 
+    /// The output gradient where the output is positive, zero elsewhere (ReLU's backward).
+    private func rectified(_ dy: Tensor<T>) -> Tensor<T> {
+        rectifiedGradient.reserve(dy.shape.count)
+        RowKernels.rectifiedGradient(dy.pointer, output: output.pointer, into: rectifiedGradient.pointer, count: dy.shape.count)
+        return Tensor(rectifiedGradient.pointer, dy.shape)
+    }
+
     /// Calls `body(row)` for every row, a block at a time: the first `count` values of `blockSums`
     /// (default `channels`) are zeroed before each block and added into `totals` after it.
     @inline(__always)
@@ -164,11 +177,12 @@ public final class BatchNorm2d<T: Scalar> {
     /// the batch statistics depend on every input; the sums are over the whole batch. Evaluation
     /// mode: `dx = gamma * invStd * dy`. Both: `dgamma = sum(dy * xhat)`, `dbeta = sum(dy)` over this
     /// stack's rows (the network adds the stacks' gradients).
-    func backward(_ dy: Tensor<T>) -> Tensor<T> {
+    func backward(_ outputGradient: Tensor<T>) -> Tensor<T> {
         guard let x = input else { preconditionFailure("BatchNorm2d.backward called before forward") }
         let shape = x.shape
         let (mu, inverse) = (center.pointer, invStd.pointer)
-        precondition(dy.shape == shape, "BatchNorm2d.backward: output gradient \(dy.shape), expected \(shape)")
+        precondition(outputGradient.shape == shape, "BatchNorm2d.backward: output gradient \(outputGradient.shape), expected \(shape)")
+        let dy = rectifies ? rectified(outputGradient) : outputGradient
         let rows = shape.pixels
         // Both sums side by side, so a split batch adds them up across stacks in one go.
         let (dyTotal, dyXhatTotal) = (sum.pointer, sum.pointer + channels)

@@ -36,8 +36,9 @@ public final class Conv2d<T: Scalar> {
 
     /// The batch-norm that follows this convolution, which an inference pass applies here
     /// (batch-norm folded into the convolution): its scale multiplies the permuted weight, and its
-    /// shift is added to each chunk of the output while the chunk is in cache, which saves a pass
-    /// over the activations. The result differs from convolving then normalising only by rounding.
+    /// shift is added to each chunk of the output while the chunk is in cache, with the norm's ReLU
+    /// if it has one, which saves passes over the activations. The result differs from convolving
+    /// then normalising only by rounding.
     private var absorbedNorm: BatchNorm2d<T>?
     private let normScale = Buffer<T>(count: 0), normShift = Buffer<T>(count: 0)
 
@@ -147,8 +148,9 @@ public final class Conv2d<T: Scalar> {
         let y = outputShape(x.shape)
         output.reserve(y.count)
         input = x
-        var shift = bias.map { UnsafePointer($0) }
+        var (shift, floor) = (bias.map { UnsafePointer($0) }, -T.infinity)
         if inference, let absorbedNorm {
+            floor = absorbedNorm.floor
             absorbedNorm.evaluationAffine(scale: normScale.pointer, shift: normShift.pointer, after: bias)
             permute(weight, permutedWeight.pointer, toColumnOrder: true, scale: normScale.pointer)
             shift = UnsafePointer(normShift.pointer)
@@ -160,7 +162,7 @@ public final class Conv2d<T: Scalar> {
             T.gemm(transposeA: columnsTransposed, transposeB: true, m: rows.count, n: outputs, k: patchSize,
                    alpha: 1, a: cols, lda: columnStride(rows), b: permutedWeight.pointer, ldb: patchSize, beta: 0,
                    c: out, ldc: outputs)
-            if let shift { RowKernels.addToEveryRow(shift, out, rows: rows.count, columns: outputs) }
+            if let shift { RowKernels.addToEveryRow(shift, out, rows: rows.count, columns: outputs, floor: floor) }
         }
         return Tensor(output.pointer, y)
     }

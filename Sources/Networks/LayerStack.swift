@@ -27,6 +27,11 @@ final class LayerStack<T: Scalar> {
         var layers: [Layer<T>] = []
         let workspace = ConvolutionWorkspace<T>()
         for spec in specs {
+            // A ReLU after batch-norm is taken in batch-norm's pass (`BatchNorm2d.rectifies`).
+            if case .relu = spec, case .batchNorm2d(let norm)? = layers.last {
+                norm.rectifies = true
+                continue
+            }
             layers.append(Layer(spec, parameters: parameters, gradients: gradients, state: state, workspace: workspace,
                                 replica: replica, computesInputGradient: needsGradient))
             needsGradient = needsGradient || spec.hasParameters

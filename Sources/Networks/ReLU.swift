@@ -19,12 +19,7 @@ public final class ReLU<T: Scalar> {
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
         precondition(dy.shape == shape, "ReLU.backward: output gradient \(dy.shape), expected \(String(describing: shape))")
         inputGradient.reserve(dy.shape.count)
-        let (y, g, dx) = (output.pointer, dy.pointer, inputGradient.pointer)
-        // Both values loaded unconditionally, so the select vectorizes.
-        for i in 0..<dy.shape.count {
-            let gradient = g[i]
-            dx[i] = y[i] > 0 ? gradient : 0
-        }
-        return Tensor(dx, dy.shape)
+        RowKernels.rectifiedGradient(dy.pointer, output: output.pointer, into: inputGradient.pointer, count: dy.shape.count)
+        return Tensor(inputGradient.pointer, dy.shape)
     }
 }

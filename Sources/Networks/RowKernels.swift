@@ -3,11 +3,23 @@ import LandscapeCore
 /// Kernels over a row-major `rows x columns` matrix that several layers share: channels-last
 /// activations are such a matrix with one row per pixel and one column per channel.
 enum RowKernels {
-    /// `matrix[r, :] += vector` for every row (adding a bias).
-    static func addToEveryRow<T: Scalar>(_ vector: UnsafePointer<T>, _ matrix: UnsafeMutablePointer<T>, rows: Int, columns: Int) {
+    /// `matrix[r, :] += vector` for every row (adding a bias), then `max(_, floor)`: with the
+    /// default floor, -infinity, every value stays as it is (NaN too); with 0 it is a fused ReLU.
+    static func addToEveryRow<T: Scalar>(_ vector: UnsafePointer<T>, _ matrix: UnsafeMutablePointer<T>, rows: Int, columns: Int,
+                                         floor: T = -.infinity) {
         for row in 0..<rows {
             let out = matrix + row * columns
-            for c in 0..<columns { out[c] += vector[c] }
+            for c in 0..<columns { out[c] = max(out[c] + vector[c], floor) }
+        }
+    }
+
+    /// ReLU's backward: `dx[i] = dy[i]` where the output `y[i] > 0`, else 0 (zero at the kink, as
+    /// PyTorch), for `count` values.
+    static func rectifiedGradient<T: Scalar>(_ dy: UnsafePointer<T>, output y: UnsafePointer<T>, into dx: UnsafeMutablePointer<T>, count: Int) {
+        // Both values loaded unconditionally, so the select vectorizes.
+        for i in 0..<count {
+            let gradient = dy[i]
+            dx[i] = y[i] > 0 ? gradient : 0
         }
     }
 
