@@ -29,8 +29,10 @@ public final class BatchNorm2d<T: Scalar> {
     private let invStd: Buffer<T>
     private let coefficients = Buffer<T>(count: 0)
     private let sum = Buffer<Double>(count: 0), sumOfProducts = Buffer<Double>(count: 0)
-    /// The sums of the current block of rows, up to two per channel.
+    /// The sums of the current block of rows, two per channel.
     private let blockSums = Buffer<T>(count: 0)
+    /// This stack's mean and sum of squared deviations from it, per channel.
+    private let local = Buffer<Double>(count: 0)
     /// Rows summed in `T` before their sums are added in Double.
     static var block: Int { 64 }
     private var input: Tensor<T>?
@@ -66,6 +68,7 @@ public final class BatchNorm2d<T: Scalar> {
         sum.reserve(2 * channels + 1)
         sumOfProducts.reserve(channels)
         blockSums.reserve(2 * channels)
+        local.reserve(2 * channels)
     }
 
     /// `inference`: an evaluation pass that no backward follows.
@@ -124,31 +127,48 @@ public final class BatchNorm2d<T: Scalar> {
         }
     }
 
-    /// Mean and biased variance of each column over the whole batch (all stacks' rows), the variance
-    /// from centred values (two passes) so that it cannot go negative; sets `batchRows`. `mean` has
-    /// room for one more value, the row count, which is summed with the channels.
+    /// Mean and biased variance of each column over the whole batch (all stacks' rows) in one pass
+    /// over this stack's rows; sets `batchRows`. `mean` has room for one more value, the row count,
+    /// which is summed with the channels.
+    ///
+    /// Each block of rows sums, in `T`, its values' deviations from the block's first row and their
+    /// squares, which give the block's mean and sum of squared deviations from it without the
+    /// cancellation of raw sums of squares; blocks, and then stacks, combine by the pairwise formula
+    /// of Chan, Golub and LeVeque (1979), `M2 = M2_a + M2_b + delta^2 * n_a * n_b / n`, in Double.
     private func meanAndVariance(_ x: UnsafePointer<T>, rows: Int, mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
-        mean.update(repeating: 0, count: channels)
-        variance.update(repeating: 0, count: channels)
-        let partial = blockSums.pointer
-        forEachBlock(rows: rows, into: mean) { row in
-            let values = x + row * channels
-            for c in 0..<channels { partial[c] += values[c] }
+        let (localMean, localM2) = (local.pointer, local.pointer + channels)
+        localMean.update(repeating: 0, count: 2 * channels)
+        let (deviations, squares) = (blockSums.pointer, blockSums.pointer + channels)
+        var count = 0.0
+        for start in Swift.stride(from: 0, to: rows, by: Self.block) {
+            let (first, end) = (x + start * channels, min(start + Self.block, rows))
+            deviations.update(repeating: 0, count: 2 * channels)
+            for row in start + 1..<end {
+                let values = x + row * channels
+                for c in 0..<channels {
+                    let d = values[c] - first[c]
+                    deviations[c] += d
+                    squares[c] += d * d
+                }
+            }
+            let (n, total) = (Double(end - start), count + Double(end - start))
+            for c in 0..<channels {
+                let sum = Double(deviations[c])
+                let delta = Double(first[c]) + sum / n - localMean[c]
+                localMean[c] += delta * n / total
+                localM2[c] += max(0, Double(squares[c]) - sum * sum / n) + delta * delta * count * n / total
+            }
+            count = total
         }
-        mean[channels] = Double(rows)
+        // The batch mean from the stacks' sums, then each stack's squared deviations from it.
+        for c in 0..<channels { mean[c] = localMean[c] * count }
+        mean[channels] = count
         sums.allReduce(mean, count: channels + 1, phase: 0, replica: replica.index)
         batchRows = Int(mean[channels])
         for c in 0..<channels {
             mean[c] /= Double(batchRows)
-            center.pointer[c] = T(mean[c])
-        }
-        let mu = center.pointer
-        forEachBlock(rows: rows, into: variance) { row in
-            let values = x + row * channels
-            for c in 0..<channels {
-                let d = values[c] - mu[c]
-                partial[c] += d * d
-            }
+            let offset = localMean[c] - mean[c]
+            variance[c] = localM2[c] + count * offset * offset
         }
         sums.allReduce(variance, count: channels, phase: 1, replica: replica.index)
         for c in 0..<channels { variance[c] /= Double(batchRows) }
@@ -159,18 +179,6 @@ public final class BatchNorm2d<T: Scalar> {
         rectifiedGradient.reserve(dy.shape.count)
         RowKernels.rectifiedGradient(dy.pointer, output: output.pointer, into: rectifiedGradient.pointer, count: dy.shape.count)
         return Tensor(rectifiedGradient.pointer, dy.shape)
-    }
-
-    /// Calls `body(row)` for every row, a block at a time: the first `count` values of `blockSums`
-    /// (default `channels`) are zeroed before each block and added into `totals` after it.
-    @inline(__always)
-    private func forEachBlock(rows: Int, into totals: UnsafeMutablePointer<Double>, count: Int? = nil, _ body: (Int) -> Void) {
-        let (partial, count) = (blockSums.pointer, count ?? channels)
-        for start in Swift.stride(from: 0, to: rows, by: Self.block) {
-            partial.update(repeating: 0, count: count)
-            for row in start..<min(start + Self.block, rows) { body(row) }
-            for c in 0..<count { totals[c] += Double(partial[c]) }
-        }
     }
 
     /// Training mode: `dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))`, since
@@ -188,13 +196,17 @@ public final class BatchNorm2d<T: Scalar> {
         let (dyTotal, dyXhatTotal) = (sum.pointer, sum.pointer + channels)
         sum.pointer.update(repeating: 0, count: 2 * channels)
         let (partialDy, partialDyXhat) = (blockSums.pointer, blockSums.pointer + channels)
-        forEachBlock(rows: rows, into: sum.pointer, count: 2 * channels) { row in
-            let (g, values) = (dy.pointer + row * channels, x.pointer + row * channels)
-            for c in 0..<channels {
-                let xhat = (values[c] - mu[c]) * inverse[c]
-                partialDy[c] += g[c]
-                partialDyXhat[c] += g[c] * xhat
+        for start in Swift.stride(from: 0, to: rows, by: Self.block) {
+            partialDy.update(repeating: 0, count: 2 * channels)
+            for row in start..<min(start + Self.block, rows) {
+                let (g, values) = (dy.pointer + row * channels, x.pointer + row * channels)
+                for c in 0..<channels {
+                    let xhat = (values[c] - mu[c]) * inverse[c]
+                    partialDy[c] += g[c]
+                    partialDyXhat[c] += g[c] * xhat
+                }
             }
+            for c in 0..<2 * channels { sum.pointer[c] += Double(partialDy[c]) }
         }
         for c in 0..<channels {
             shiftGradient[c] = T(dyTotal[c])
