@@ -41,6 +41,10 @@ public final class Conv2d<T: Scalar> {
     /// then normalising only by rounding.
     private var absorbedNorm: BatchNorm2d<T>?
     private let normScale = Buffer<T>(count: 0), normShift = Buffer<T>(count: 0)
+    /// Whether a max-pool after the absorbed norm adds its shift and ReLU to the pooled values
+    /// instead (`addShift(to:rows:)`), a pass over a quarter of the values: a maximum commutes with
+    /// adding a constant (rounding is monotonic) and with ReLU, so the result is the same.
+    private(set) var defersShift = false
 
     /// `parameters` and `gradients` are the network's vectors; the offsets locate this layer's
     /// tensors in both.
@@ -70,6 +74,20 @@ public final class Conv2d<T: Scalar> {
         norm.isAbsorbed = true
         normScale.reserve(outputs)
         normShift.reserve(outputs)
+    }
+
+    /// Leaves the absorbed norm's shift and ReLU of inference passes to `pool`.
+    func deferShift(to pool: MaxPool2d<T>) {
+        precondition(absorbedNorm != nil, "Conv2d.deferShift: no batch-norm absorbed")
+        defersShift = true
+        pool.shiftSource = self
+    }
+
+    /// Adds the absorbed norm's shift, and its ReLU, to `rows` rows of this layer's channels, as an
+    /// inference pass that deferred them left them for the max-pool.
+    func addShift(to values: UnsafeMutablePointer<T>, rows: Int) {
+        guard let absorbedNorm else { preconditionFailure("Conv2d.addShift: no batch-norm absorbed") }
+        RowKernels.addToEveryRow(normShift.pointer, values, rows: rows, columns: outputs, floor: absorbedNorm.floor)
     }
 
     /// Columns of the unrolled input: `k * k * in`.
@@ -153,7 +171,7 @@ public final class Conv2d<T: Scalar> {
             floor = absorbedNorm.floor
             absorbedNorm.evaluationAffine(scale: normScale.pointer, shift: normShift.pointer, after: bias)
             permute(weight, permutedWeight.pointer, toColumnOrder: true, scale: normScale.pointer)
-            shift = UnsafePointer(normShift.pointer)
+            shift = defersShift ? nil : UnsafePointer(normShift.pointer)
         } else {
             permute(weight, permutedWeight.pointer, toColumnOrder: true)
         }

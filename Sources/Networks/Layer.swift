@@ -128,7 +128,7 @@ enum Layer<T: Scalar> {
         case .conv2d(let layer): layer.forward(x, inference: inference)
         case .batchNorm2d(let layer): layer.forward(x, mode: mode, inference: inference)
         case .relu(let layer): layer.forward(x)
-        case .maxPool2d(let layer): layer.forward(x)
+        case .maxPool2d(let layer): layer.forward(x, inference: inference)
         case .flatten(let layer): layer.forward(x)
         case .globalAveragePool(let layer): layer.forward(x)
         case .linear(let layer): layer.forward(x)

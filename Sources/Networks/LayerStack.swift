@@ -37,8 +37,12 @@ final class LayerStack<T: Scalar> {
             needsGradient = needsGradient || spec.hasParameters
         }
         self.layers = layers
-        for (layer, next) in zip(layers, layers.dropFirst()) {
-            if case .conv2d(let conv) = layer, case .batchNorm2d(let norm) = next { conv.absorb(norm) }
+        // In inference passes a convolution applies the batch-norm after it, and a max-pool after
+        // both the norm's shift and ReLU.
+        for (index, layer) in layers.enumerated() {
+            guard case .conv2d(let conv) = layer, index + 1 < layers.count, case .batchNorm2d(let norm) = layers[index + 1] else { continue }
+            conv.absorb(norm)
+            if index + 2 < layers.count, case .maxPool2d(let pool) = layers[index + 2] { conv.deferShift(to: pool) }
         }
     }
 

@@ -13,6 +13,9 @@ public final class MaxPool2d<T: Scalar> {
     private let output = Buffer<T>(count: 0)
     private let inputGradient = Buffer<T>(count: 0)
     private var input: Tensor<T>?
+    /// The convolution whose batch-norm shift and ReLU an inference pass adds to the pooled values
+    /// (`Conv2d.deferShift`).
+    weak var shiftSource: Conv2d<T>?
 
     init(size: Int) {
         precondition(size > 0, "MaxPool2d: size \(size)")
@@ -50,7 +53,14 @@ public final class MaxPool2d<T: Scalar> {
         offsetsFor = (x.width, x.channels)
     }
 
-    func forward(_ x: Tensor<T>) -> Tensor<T> {
+    /// `inference`: an evaluation pass that no backward follows, which adds a deferred shift.
+    func forward(_ x: Tensor<T>, inference: Bool = false) -> Tensor<T> {
+        let y = pool(x)
+        if inference, let shiftSource { shiftSource.addShift(to: y.pointer, rows: y.shape.pixels) }
+        return y
+    }
+
+    private func pool(_ x: Tensor<T>) -> Tensor<T> {
         let y = outputShape(x.shape)
         output.reserve(y.count)
         input = x
