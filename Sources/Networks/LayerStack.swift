@@ -87,4 +87,3 @@ final class LayerStack<T: Scalar> {
     /// Each sample's loss in the last `run`, in order.
     var sampleLosses: UnsafeBufferPointer<Double> { UnsafeBufferPointer(start: losses.pointer, count: lastCount) }
 }
-

@@ -66,7 +66,6 @@ public final class MaxPool2d<T: Scalar> {
         input = x
         let channels = x.shape.channels
         updateOffsets(x.shape)
-        let runs = offsets.dropFirst()
         let (source, best) = (x.pointer, output.pointer)
         if size == 2 {
             // The common window in one loop, the maximum kept in a register.
@@ -80,6 +79,7 @@ public final class MaxPool2d<T: Scalar> {
             }
             return Tensor(output.pointer, y)
         }
+        let runs = offsets.dropFirst()
         forEachWindow(x.shape, y) { out, corner in
             let (maximum, first) = (best + out, source + corner)
             for c in 0..<channels { maximum[c] = first[c] }  // a loop: a memmove call costs more
