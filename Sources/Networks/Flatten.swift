@@ -33,14 +33,23 @@ public final class Flatten<T: Scalar> {
     /// Moves each sample between `[h*w, c]` and `[c, h*w]` order.
     private func permute(_ source: UnsafePointer<T>, to destination: UnsafeMutablePointer<T>, _ x: Shape, channelsLastToFirst: Bool) {
         let (pixels, channels) = (x.height * x.width, x.channels)
+        // The channels-first side is walked in order, a run of `pixels` values per channel, with
+        // pointers stepped rather than indices multiplied.
         for n in 0..<x.n {
             let (from, to) = (source + n * x.sampleSize, destination + n * x.sampleSize)
-            for p in 0..<pixels {
-                for c in 0..<channels {
-                    if channelsLastToFirst {
-                        to[c * pixels + p] = from[p * channels + c]
-                    } else {
-                        to[p * channels + c] = from[c * pixels + p]
+            for c in 0..<channels {
+                let (channelsFirst, channelsLast) = (c * pixels, c)
+                if channelsLastToFirst {
+                    var (input, output) = (UnsafePointer(from + channelsLast), to + channelsFirst)
+                    for _ in 0..<pixels {
+                        output.pointee = input.pointee
+                        (input, output) = (input + channels, output + 1)
+                    }
+                } else {
+                    var (input, output) = (UnsafePointer(from + channelsFirst), to + channelsLast)
+                    for _ in 0..<pixels {
+                        output.pointee = input.pointee
+                        (input, output) = (input + 1, output + channels)
                     }
                 }
             }
