@@ -81,6 +81,17 @@ public final class Conv2d<T: Scalar> {
         precondition(absorbedNorm != nil, "Conv2d.deferShift: no batch-norm absorbed")
         defersShift = true
         pool.shiftSource = self
+        shiftingPool = pool
+    }
+
+    /// The max-pool that takes the deferred shift.
+    private weak var shiftingPool: MaxPool2d<T>?
+
+    /// That pool, when its windows tile output images of shape `y`: it can then pool each chunk of
+    /// whole rows of windows as soon as the chunk is computed, while it is in cache.
+    private func chunkPool(_ y: Shape) -> MaxPool2d<T>? {
+        guard let pool = shiftingPool, y.height % pool.size == 0, y.width % pool.size == 0 else { return nil }
+        return pool
     }
 
     /// Adds the absorbed norm's shift, and its ReLU, to `rows` rows of this layer's channels, as an
@@ -126,8 +137,14 @@ public final class Conv2d<T: Scalar> {
     }
 
     /// Rows of the column matrix unrolled and multiplied at a time: about 2^17 values, 512 KB in
-    /// Float, in whole rows of the output image.
-    private func chunkRows(_ y: Shape) -> Int { max(1, (1 << 17) / patchSize / y.width) * y.width }
+    /// Float, in whole rows of the output image. When a max-pool takes each chunk as it is computed
+    /// (`pooling` its size), in pairs (or triples...) of image rows and with at most 2^16 output
+    /// values, so that the pool reads them from cache.
+    private func chunkRows(_ y: Shape, pooling: Int = 1) -> Int {
+        let rows = pooling == 1 ? (1 << 17) / patchSize : min((1 << 17) / patchSize, (1 << 16) / outputs)
+        let block = pooling * y.width
+        return max(1, rows / block) * block
+    }
 
     /// The first layer of a network (no input gradient) keeps all its columns from forward for
     /// backward, which then needs them only for the weight gradient: its input has few channels, so
@@ -144,10 +161,10 @@ public final class Conv2d<T: Scalar> {
     /// Calls `body(rows, columns)` for consecutive chunks of the column matrix's rows, with the
     /// chunk's columns (for a pointwise convolution, the input's rows themselves), unrolled when
     /// `unrolling`, else as forward kept them.
-    private func forEachChunk(of x: Tensor<T>, outputShape y: Shape, unrolling: Bool = true,
+    private func forEachChunk(of x: Tensor<T>, outputShape y: Shape, unrolling: Bool = true, pooling: Int = 1,
                               _ body: (Range<Int>, UnsafeMutablePointer<T>) -> Void) {
         if isPointwise { return body(0..<y.pixels, x.pointer) }
-        let chunk = min(chunkRows(y), y.pixels)
+        let chunk = min(chunkRows(y, pooling: pooling), y.pixels)
         if keepsColumns { keptColumns.reserve(y.pixels * patchSize) } else { workspace.columns.reserve(chunk * patchSize) }
         for start in Swift.stride(from: 0, to: y.pixels, by: chunk) {
             let rows = start..<min(start + chunk, y.pixels)
@@ -175,12 +192,16 @@ public final class Conv2d<T: Scalar> {
         } else {
             permute(weight, permutedWeight.pointer, toColumnOrder: true)
         }
-        forEachChunk(of: x, outputShape: y) { rows, cols in
+        // In inference the pool that takes the deferred shift pools each chunk while it is in cache.
+        let pool = inference && defersShift ? chunkPool(y) : nil
+        pool?.startPoolingChunks(of: y)
+        forEachChunk(of: x, outputShape: y, pooling: pool?.size ?? 1) { rows, cols in
             let out = output.pointer + rows.lowerBound * outputs
             T.gemm(transposeA: columnsTransposed, transposeB: true, m: rows.count, n: outputs, k: patchSize,
                    alpha: 1, a: cols, lda: columnStride(rows), b: permutedWeight.pointer, ldb: patchSize, beta: 0,
                    c: out, ldc: outputs)
             if let shift { RowKernels.addToEveryRow(shift, out, rows: rows.count, columns: outputs, floor: floor) }
+            pool?.poolChunk(out, rows: rows, of: y)
         }
         return Tensor(output.pointer, y)
     }

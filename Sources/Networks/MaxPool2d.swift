@@ -53,20 +53,48 @@ public final class MaxPool2d<T: Scalar> {
         offsetsFor = (x.width, x.channels)
     }
 
-    /// `inference`: an evaluation pass that no backward follows, which adds a deferred shift.
-    func forward(_ x: Tensor<T>, inference: Bool = false) -> Tensor<T> {
-        let y = pool(x)
-        if inference, let shiftSource { shiftSource.addShift(to: y.pointer, rows: y.shape.pixels) }
-        return y
-    }
+    /// Whether the convolution before pooled its output chunk by chunk in this inference pass.
+    private var pooledChunks = false
 
-    private func pool(_ x: Tensor<T>) -> Tensor<T> {
+    /// `inference`: an evaluation pass that no backward follows, which adds a deferred shift
+    /// (unless the convolution has pooled already).
+    func forward(_ x: Tensor<T>, inference: Bool = false) -> Tensor<T> {
         let y = outputShape(x.shape)
+        if inference && pooledChunks {
+            pooledChunks = false
+            input = nil  // no backward through a pass the convolution did
+            return Tensor(output.pointer, y)
+        }
         output.reserve(y.count)
         input = x
+        pool(x, into: output.pointer)
+        if inference, let shiftSource { shiftSource.addShift(to: output.pointer, rows: y.pixels) }
+        return Tensor(output.pointer, y)
+    }
+
+    /// Readies the output for `poolChunk` calls covering a convolution output of shape `x`.
+    func startPoolingChunks(of x: Shape) {
+        output.reserve(outputShape(x).count)
+        pooledChunks = true
+    }
+
+    /// Pools `rows` (whole rows of windows, `size` image rows each) of a convolution output of shape
+    /// `x` whose windows tile its images, from `chunk`, where those rows start, and adds the
+    /// deferred shift. Consecutive images' rows follow each other, so the chunk pools as one tall
+    /// image.
+    func poolChunk(_ chunk: UnsafeMutablePointer<T>, rows: Range<Int>, of x: Shape) {
+        let part = Shape(n: 1, height: rows.count / x.width, width: x.width, channels: x.channels)
+        let out = output.pointer + rows.lowerBound / (size * size) * x.channels
+        pool(Tensor(chunk, part), into: out)
+        shiftSource?.addShift(to: out, rows: rows.count / (size * size))
+    }
+
+    /// Writes the maxima of `x`'s windows to `best` (`outputShape(x.shape).count` values).
+    private func pool(_ x: Tensor<T>, into best: UnsafeMutablePointer<T>) {
+        let y = outputShape(x.shape)
         let channels = x.shape.channels
         updateOffsets(x.shape)
-        let (source, best) = (x.pointer, output.pointer)
+        let source = x.pointer
         if size == 2 {
             // The common window in one loop, the maximum kept in a register.
             let (right, below, diagonal) = (offsets[1], offsets[2], offsets[3])
@@ -77,7 +105,7 @@ public final class MaxPool2d<T: Scalar> {
                     maximum[c] = Self.larger(Self.larger(Self.larger(first[c], second[c]), third[c]), fourth[c])
                 }
             }
-            return Tensor(output.pointer, y)
+            return
         }
         let runs = offsets.dropFirst()
         forEachWindow(x.shape, y) { out, corner in
@@ -88,7 +116,6 @@ public final class MaxPool2d<T: Scalar> {
                 for c in 0..<channels { maximum[c] = Self.larger(maximum[c], values[c]) }
             }
         }
-        return Tensor(output.pointer, y)
     }
 
     /// The maximum so far after `value`, the next in scan order: larger wins, NaN wins and then
