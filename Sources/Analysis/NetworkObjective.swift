@@ -83,13 +83,12 @@ public final class NetworkObjective: Objective {
     /// side settles either, the last central difference is returned and counted in
     /// `unsettledProducts`.
     public func hessianVectorProduct(at point: [Double], _ vector: [Double]) -> [Double] {
-        let vectorNorm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let vectorNorm = DenseVector.norm(vector)
         guard vectorNorm > 0 else { return [Double](repeating: 0, count: vector.count) }
-        let pointNorm = point.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        let steps = (0..<4).map { 1e-7 * (1 + pointNorm) / vectorNorm / Double(1 << (3 * $0)) }
+        let first = 1e-7 * (1 + DenseVector.norm(point)) / vectorNorm
+        let steps = (0..<4).map { first / Double(1 << (3 * $0)) }
         func agree(_ a: [Double], _ b: [Double]) -> Bool {
-            let difference = zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
-            return difference <= 1e-4 * b.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            DenseVector.norm(zip(a, b).map { $0 - $1 }) <= 1e-4 * DenseVector.norm(b)
         }
         /// The first of `products` (one per step) that agrees with the one before it.
         func settled(_ products: [[Double]]) -> [Double]? {

@@ -41,10 +41,12 @@ public final class Conv2d<T: Scalar> {
     /// then normalising only by rounding.
     private var absorbedNorm: BatchNorm2d<T>?
     private let normScale = Buffer<T>(count: 0), normShift = Buffer<T>(count: 0)
-    /// Whether a max-pool after the absorbed norm adds its shift and ReLU to the pooled values
-    /// instead (`addShift(to:rows:)`), a pass over a quarter of the values: a maximum commutes with
-    /// adding a constant (rounding is monotonic) and with ReLU, so the result is the same.
-    private(set) var defersShift = false
+    /// The max-pool after the absorbed norm. When its windows tile the output images, an inference
+    /// pass hands it each chunk of the output as soon as the chunk is computed, while it is in
+    /// cache, and adds the norm's shift and ReLU to the pooled values instead, a pass over a quarter
+    /// of the values: a maximum commutes with adding a constant (rounding is monotonic) and with
+    /// ReLU, so the result is the same.
+    private weak var followingPool: MaxPool2d<T>?
 
     /// `parameters` and `gradients` are the network's vectors; the offsets locate this layer's
     /// tensors in both.
@@ -76,29 +78,16 @@ public final class Conv2d<T: Scalar> {
         normShift.reserve(outputs)
     }
 
-    /// Leaves the absorbed norm's shift and ReLU of inference passes to `pool`.
-    func deferShift(to pool: MaxPool2d<T>) {
-        precondition(absorbedNorm != nil, "Conv2d.deferShift: no batch-norm absorbed")
-        defersShift = true
-        pool.shiftSource = self
-        shiftingPool = pool
+    /// Makes `pool`, which must take the absorbed norm's output, pool chunks in inference passes.
+    func poolChunks(with pool: MaxPool2d<T>) {
+        precondition(absorbedNorm != nil, "Conv2d.poolChunks: no batch-norm absorbed")
+        followingPool = pool
     }
 
-    /// The max-pool that takes the deferred shift.
-    private weak var shiftingPool: MaxPool2d<T>?
-
-    /// That pool, when its windows tile output images of shape `y`: it can then pool each chunk of
-    /// whole rows of windows as soon as the chunk is computed, while it is in cache.
+    /// The following pool, if its windows tile output images of shape `y`.
     private func chunkPool(_ y: Shape) -> MaxPool2d<T>? {
-        guard let pool = shiftingPool, y.height % pool.size == 0, y.width % pool.size == 0 else { return nil }
+        guard let pool = followingPool, y.height % pool.size == 0, y.width % pool.size == 0 else { return nil }
         return pool
-    }
-
-    /// Adds the absorbed norm's shift, and its ReLU, to `rows` rows of this layer's channels, as an
-    /// inference pass that deferred them left them for the max-pool.
-    func addShift(to values: UnsafeMutablePointer<T>, rows: Int) {
-        guard let absorbedNorm else { preconditionFailure("Conv2d.addShift: no batch-norm absorbed") }
-        RowKernels.addToEveryRow(normShift.pointer, values, rows: rows, columns: outputs, floor: absorbedNorm.floor)
     }
 
     /// Columns of the unrolled input: `k * k * in`.
@@ -184,24 +173,25 @@ public final class Conv2d<T: Scalar> {
         output.reserve(y.count)
         input = x
         var (shift, floor) = (bias.map { UnsafePointer($0) }, -T.infinity)
+        var pool: MaxPool2d<T>?
         if inference, let absorbedNorm {
             floor = absorbedNorm.floor
             absorbedNorm.evaluationAffine(scale: normScale.pointer, shift: normShift.pointer, after: bias)
             permute(weight, permutedWeight.pointer, toColumnOrder: true, scale: normScale.pointer)
-            shift = defersShift ? nil : UnsafePointer(normShift.pointer)
+            shift = UnsafePointer(normShift.pointer)
+            pool = chunkPool(y)
         } else {
             permute(weight, permutedWeight.pointer, toColumnOrder: true)
         }
-        // In inference the pool that takes the deferred shift pools each chunk while it is in cache.
-        let pool = inference && defersShift ? chunkPool(y) : nil
         pool?.startPoolingChunks(of: y)
         forEachChunk(of: x, outputShape: y, pooling: pool?.size ?? 1) { rows, cols in
             let out = output.pointer + rows.lowerBound * outputs
             T.gemm(transposeA: columnsTransposed, transposeB: true, m: rows.count, n: outputs, k: patchSize,
                    alpha: 1, a: cols, lda: columnStride(rows), b: permutedWeight.pointer, ldb: patchSize, beta: 0,
                    c: out, ldc: outputs)
-            if let shift { RowKernels.addToEveryRow(shift, out, rows: rows.count, columns: outputs, floor: floor) }
-            pool?.poolChunk(out, rows: rows, of: y)
+            // The shift and ReLU go on the pooled values when the pool takes the chunk.
+            let (values, count) = pool?.poolChunk(out, rows: rows, of: y) ?? (out, rows.count)
+            if let shift { RowKernels.addToEveryRow(shift, values, rows: count, columns: outputs, floor: floor) }
         }
         return Tensor(output.pointer, y)
     }

@@ -37,12 +37,12 @@ final class LayerStack<T: Scalar> {
             needsGradient = needsGradient || spec.hasParameters
         }
         self.layers = layers
-        // In inference passes a convolution applies the batch-norm after it, and a max-pool after
-        // both the norm's shift and ReLU.
+        // In inference passes a convolution applies the batch-norm after it, and has a max-pool
+        // after both pool its output chunk by chunk.
         for (index, layer) in layers.enumerated() {
             guard case .conv2d(let conv) = layer, index + 1 < layers.count, case .batchNorm2d(let norm) = layers[index + 1] else { continue }
             conv.absorb(norm)
-            if index + 2 < layers.count, case .maxPool2d(let pool) = layers[index + 2] { conv.deferShift(to: pool) }
+            if index + 2 < layers.count, case .maxPool2d(let pool) = layers[index + 2] { conv.poolChunks(with: pool) }
         }
     }
 

@@ -13,9 +13,6 @@ public final class MaxPool2d<T: Scalar> {
     private let output = Buffer<T>(count: 0)
     private let inputGradient = Buffer<T>(count: 0)
     private var input: Tensor<T>?
-    /// The convolution whose batch-norm shift and ReLU an inference pass adds to the pooled values
-    /// (`Conv2d.deferShift`).
-    weak var shiftSource: Conv2d<T>?
 
     init(size: Int) {
         precondition(size > 0, "MaxPool2d: size \(size)")
@@ -56,8 +53,8 @@ public final class MaxPool2d<T: Scalar> {
     /// Whether the convolution before pooled its output chunk by chunk in this inference pass.
     private var pooledChunks = false
 
-    /// `inference`: an evaluation pass that no backward follows, which adds a deferred shift
-    /// (unless the convolution has pooled already).
+    /// `inference`: an evaluation pass that no backward follows, in which the convolution before
+    /// may have pooled already (`Conv2d.poolChunks`).
     func forward(_ x: Tensor<T>, inference: Bool = false) -> Tensor<T> {
         let y = outputShape(x.shape)
         if inference && pooledChunks {
@@ -68,7 +65,6 @@ public final class MaxPool2d<T: Scalar> {
         output.reserve(y.count)
         input = x
         pool(x, into: output.pointer)
-        if inference, let shiftSource { shiftSource.addShift(to: output.pointer, rows: y.pixels) }
         return Tensor(output.pointer, y)
     }
 
@@ -79,14 +75,14 @@ public final class MaxPool2d<T: Scalar> {
     }
 
     /// Pools `rows` (whole rows of windows, `size` image rows each) of a convolution output of shape
-    /// `x` whose windows tile its images, from `chunk`, where those rows start, and adds the
-    /// deferred shift. Consecutive images' rows follow each other, so the chunk pools as one tall
-    /// image.
-    func poolChunk(_ chunk: UnsafeMutablePointer<T>, rows: Range<Int>, of x: Shape) {
+    /// `x` whose windows tile its images, from `chunk`, where those rows start; returns where the
+    /// pooled rows went and how many there are. Consecutive images' rows follow each other, so the
+    /// chunk pools as one tall image.
+    func poolChunk(_ chunk: UnsafeMutablePointer<T>, rows: Range<Int>, of x: Shape) -> (start: UnsafeMutablePointer<T>, rows: Int) {
         let part = Shape(n: 1, height: rows.count / x.width, width: x.width, channels: x.channels)
         let out = output.pointer + rows.lowerBound / (size * size) * x.channels
         pool(Tensor(chunk, part), into: out)
-        shiftSource?.addShift(to: out, rows: rows.count / (size * size))
+        return (out, rows.count / (size * size))
     }
 
     /// Writes the maxima of `x`'s windows to `best` (`outputShape(x.shape).count` values).
