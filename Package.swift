@@ -21,7 +21,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "LandscapeCore",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CBLASKernel", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: numericSettings),
         .target(
             name: "Networks",
@@ -56,6 +56,8 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        // Chooses OpenBLAS's kernels by instruction set where it fell back to generic ones.
+        .target(name: "CBLASKernel", dependencies: ["CBLAS"]),
         // HDF5's type and property-list identifiers are macros; the shim turns them into functions.
         .target(name: "HDF5Shim", dependencies: ["CHDF5"]),
 

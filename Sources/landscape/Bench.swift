@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarking
 import Foundation
+import LandscapeCore
 import Training
 
 /// `landscape bench`: the reference workloads, each in a child process of its own so that its peak
@@ -39,7 +40,8 @@ struct Bench: ParsableCommand {
             return
         }
         let ceiling = Benchmark.gemmCeiling()
-        FileHandle.standardError.write(Data(String(format: "SGEMM ceiling: %.1f GFLOP/s\n", ceiling).utf8))
+        FileHandle.standardError.write(Data(String(format: "SGEMM ceiling: %.1f GFLOP/s (OpenBLAS kernels: %@)\n",
+                                                   ceiling, BLASKernel.name).utf8))
         var results: [WorkloadTiming] = []
         for workload in selected {
             var measurement = try runChild(workload)
@@ -47,7 +49,8 @@ struct Bench: ParsableCommand {
             results.append(measurement)
             FileHandle.standardError.write(Data(Self.row(measurement).utf8))
         }
-        let report = Report(gemmCeilingGflops: ceiling, threads: ProcessInfo.processInfo.activeProcessorCount, workloads: results)
+        let report = Report(gemmCeilingGflops: ceiling, blasKernel: BLASKernel.name,
+                            threads: ProcessInfo.processInfo.activeProcessorCount, workloads: results)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
@@ -80,10 +83,11 @@ struct Bench: ParsableCommand {
 
     struct Report: Codable {
         var gemmCeilingGflops: Double
+        var blasKernel: String
         var threads: Int
         var workloads: [WorkloadTiming]
         enum CodingKeys: String, CodingKey {
-            case gemmCeilingGflops = "gemm_ceiling_gflops", threads, workloads
+            case gemmCeilingGflops = "gemm_ceiling_gflops", blasKernel = "blas_kernel", threads, workloads
         }
     }
 }

@@ -1,0 +1,42 @@
+// OpenBLAS built with DYNAMIC_ARCH (as Debian ships it) picks its kernels from the CPU's family and
+// model number when the library loads. A model newer than the release falls back to the generic
+// Prescott kernels (SSE3): on a Xeon of model 207, OpenBLAS 0.3.21 runs SGEMM at about 62 GFLOP/s on
+// two cores against 230 with its Cooperlake kernels. So, before main, when OpenBLAS has fallen back
+// to Prescott and the user has not named a core in OPENBLAS_CORETYPE, this picks the newest kernel
+// family whose instructions the CPU has and has OpenBLAS initialise again with it. This runs before
+// any BLAS call, so no call sees the change.
+#include "CBLASKernel.h"
+
+#include <cblas.h>
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *landscape_blas_kernel(void) { return openblas_get_corename(); }
+
+/// The newest of OpenBLAS's x86-64 kernel families that this CPU can run, or NULL.
+static const char *supported_kernel(void) {
+    __builtin_cpu_init();
+    int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512cd");
+    if (avx512 && __builtin_cpu_supports("avx512bf16")) return "Cooperlake";
+    if (avx512) return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+    if (__builtin_cpu_supports("avx")) return "Sandybridge";
+    return NULL;
+}
+
+__attribute__((constructor)) static void replace_generic_kernel(void) {
+    if (getenv("OPENBLAS_CORETYPE") != NULL) return;
+    if (strcmp(openblas_get_corename(), "Prescott") != 0) return;
+    const char *kernel = supported_kernel();
+    // Present only in DYNAMIC_ARCH builds; a library built for one CPU has nothing to choose.
+    void (*quit)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit");
+    void (*init)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
+    if (kernel == NULL || quit == NULL || init == NULL) return;
+    // OpenBLAS reads the variable when it initialises; child processes inherit the same choice.
+    setenv("OPENBLAS_CORETYPE", kernel, 0);
+    quit();
+    init();
+}
