@@ -47,6 +47,9 @@ public final class BatchNorm2d<T: Scalar> {
     /// Whether this layer also applies the ReLU that follows it, `y = max(bn(x), 0)` in the same
     /// pass; backward then passes the output gradient only where `y > 0`, as the ReLU would.
     var rectifies = false
+    /// Whether the layer after (a max-pool) passes gradient only where this layer's output is
+    /// positive, so that backward need not (`MaxPool2d.rectifiesGradient`).
+    var receivesRectifiedGradient = false
     /// `rectifies` as the floor of `max(_, floor)`: -infinity leaves every value as it is.
     var floor: T { rectifies ? 0 : -.infinity }
     private let rectifiedGradient = Buffer<T>(count: 0)
@@ -190,7 +193,7 @@ public final class BatchNorm2d<T: Scalar> {
         let shape = x.shape
         let (mu, inverse) = (center.pointer, invStd.pointer)
         precondition(outputGradient.shape == shape, "BatchNorm2d.backward: output gradient \(outputGradient.shape), expected \(shape)")
-        let dy = rectifies ? rectified(outputGradient) : outputGradient
+        let dy = rectifies && !receivesRectifiedGradient ? rectified(outputGradient) : outputGradient
         let rows = shape.pixels
         // Both sums side by side, so a split batch adds them up across stacks in one go.
         let (dyTotal, dyXhatTotal) = (sum.pointer, sum.pointer + channels)

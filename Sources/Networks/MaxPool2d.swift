@@ -123,6 +123,11 @@ public final class MaxPool2d<T: Scalar> {
         return wins != 0 ? value : current
     }
 
+    /// Whether this layer's input is a ReLU's output and backward applies the ReLU's backward too:
+    /// a window whose maximum is not positive sends no gradient, since the input there is not
+    /// positive (set by the network beside `BatchNorm2d.receivesRectifiedGradient`).
+    var rectifiesGradient = false
+
     /// Per channel, whether the current window's maximum has been found yet (1 or 0).
     private let found = Buffer<T>(count: 0)
 
@@ -140,6 +145,7 @@ public final class MaxPool2d<T: Scalar> {
         found.reserve(channels)
         let (source, best, g, taken) = (x.pointer, output.pointer, dy.pointer, found.pointer)
         let offsets = self.offsets
+        let passesAll: T = rectifiesGradient ? 0 : 1
         forEachWindow(x.shape, y) { out, corner in
             for c in 0..<channels { taken[c] = 0 }
             // Every input of the window is written once: the output gradient at the first input in
@@ -152,7 +158,8 @@ public final class MaxPool2d<T: Scalar> {
                     // 1 or 0 by arithmetic rather than && and ||, which branch; then the loop vectorizes.
                     let isMaximum: T = (value == maximum ? 1 : 0) + (value != value ? 1 : 0) * (maximum != maximum ? 1 : 0)
                     let hit = isMaximum * (1 - seen)
-                    target[c] = hit > 0 ? gradient : 0
+                    let passes: T = (maximum > 0 ? 1 : 0) + passesAll  // 0 where a ReLU before stops it
+                    target[c] = hit * passes > 0 ? gradient : 0
                     taken[c] = seen + hit
                 }
             }
