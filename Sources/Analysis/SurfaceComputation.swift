@@ -124,15 +124,9 @@ public final class SurfaceComputation: @unchecked Sendable {
         /// Loss and accuracy of every set at `w + a d1 + b d2`.
         func evaluate(a: Double, b: Double) -> [String: Double] {
             let (dx, dy) = (computation.directions.x, computation.directions.y)
-            let w = network.parameters.pointer
-            for i in 0..<origin.count {
-                w[i] = Float(origin[i] + a * dx.parameters[i] + b * (dy?.parameters[i] ?? 0))
-            }
+            Self.combine(origin, dx.parameters, dy?.parameters, a: a, b: b, into: network.parameters.pointer)
             if dx.state != nil || dy?.state != nil {
-                let s = network.state.pointer
-                for i in 0..<originState.count {
-                    s[i] = Float(originState[i] + a * (dx.state?[i] ?? 0) + b * (dy?.state?[i] ?? 0))
-                }
+                Self.combine(originState, dx.state, dy?.state, a: a, b: b, into: network.state.pointer)
             }
             var values: [String: Double] = [:]
             for (name, loader) in loaders {
@@ -141,6 +135,21 @@ public final class SurfaceComputation: @unchecked Sendable {
                 values["\(name)_acc"] = total.accuracy
             }
             return values
+        }
+
+        /// `target[i] = base[i] + a * first[i] + b * second[i]` in Double, rounded once, a missing
+        /// direction counting as zeros. Through buffer pointers: indexing the arrays, one of them
+        /// optional, retained and released them at every element.
+        private static func combine(_ base: [Double], _ first: [Double]?, _ second: [Double]?, a: Double, b: Double,
+                                    into target: UnsafeMutablePointer<Float>) {
+            base.withUnsafeBufferPointer { base in
+                (first ?? []).withUnsafeBufferPointer { firstValues in
+                    (second ?? []).withUnsafeBufferPointer { secondValues in
+                        let (d1, d2) = (first == nil ? nil : firstValues.baseAddress, second == nil ? nil : secondValues.baseAddress)
+                        for i in base.indices { target[i] = Float(base[i] + a * (d1?[i] ?? 0) + b * (d2?[i] ?? 0)) }
+                    }
+                }
+            }
         }
     }
 }
