@@ -105,9 +105,9 @@ public struct Benchmark {
                 switch workload.kind {
                 case .sgd:
                     network.lossAndGradient(images, labels: labels)
-                    optimizer.step(parameters: network.parameters, gradients: network.gradients)
+                    optimizer.step(parameters: network.parameters, gradients: network.gradients, on: network)
                 case .sam:
-                    sam.step(parameters: network.parameters, gradients: network.gradients) { pass in
+                    sam.step(parameters: network.parameters, gradients: network.gradients, on: network) { pass in
                         network.lossAndGradient(images, labels: labels, mode: pass.mode)
                     }
                 case .eval:

@@ -154,6 +154,23 @@ public final class Network<T: Scalar> {
         split(x, labels: labels, smoothing: smoothing, mode: mode, backward: false)
     }
 
+    /// Runs `body` on consecutive slices of `0..<count` that together cover it, one per thread, in
+    /// parallel: element-wise work on vectors of the network's size between passes (an optimizer
+    /// step) then uses the cores as the passes do.
+    public func forEachSlice(of count: Int, _ body: (Range<Int>) -> Void) {
+        let parties = max(1, min(threads, count))
+        guard parties > 1 else { return body(0..<count) }
+        workers(parties).run { part in body(part * count / parties ..< (part + 1) * count / parties) }
+    }
+
+    /// The worker threads for `parties` parts, made anew when that number changes.
+    private func workers(_ parties: Int) -> WorkerThreads {
+        if let workers, workers.count == parties { return workers }
+        let made = WorkerThreads(count: parties)
+        workers = made
+        return made
+    }
+
     private func checkInput(_ x: Tensor<T>) {
         precondition(x.shape.with(n: 1) == inputShape, "Network \(name): input shape \(x.shape), expected \(inputShape.with(n: x.shape.n))")
     }
@@ -173,8 +190,7 @@ public final class Network<T: Scalar> {
         if parties == 1 {
             partCorrect[0] = stacks[0].run(x, labels: labels, smoothing: smoothing, mode: mode, batch: n, backward: backward)
         } else {
-            if workers?.count != parties { workers = WorkerThreads(count: parties) }
-            let (workers, barrier, count, sum) = (workers!, group.barrier, parameters.count, gradients.pointer)
+            let (workers, barrier, count, sum) = (workers(parties), group.barrier, parameters.count, gradients.pointer)
             workers.run { part in
                 let (start, end) = (part * n / parties, (part + 1) * n / parties)
                 let slice = Tensor(x.pointer + start * sampleSize, x.shape.with(n: end - start))

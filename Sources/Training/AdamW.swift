@@ -25,16 +25,17 @@ public final class AdamW: Optimizer {
         secondMoment = Buffer(count: parameterCount)
     }
 
-    public func step(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) {
+    public func beginStep() { steps += 1 }
+
+    public func update(_ range: Range<Int>, parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) {
         precondition(parameters.count == count && gradients.count == count, "AdamW: vectors of \(parameters.count) and \(gradients.count) for \(count) parameters")
-        steps += 1
         let (w, g, m, v) = (parameters.pointer, UnsafePointer(gradients.pointer), firstMoment.pointer, secondMoment.pointer)
         // The coefficients are formed in Double, as PyTorch does: 1 - Float(0.999) is 1.3e-5 off.
         let (b1, b2, c1, c2) = (Float(beta1), Float(beta2), Float(1 - beta1), Float(1 - beta2))
         let correction1 = Float(1 - pow(beta1, Double(steps)))
         let correction2Root = Float((1 - pow(beta2, Double(steps))).squareRoot())
         let (lr, decay, eps) = (Float(learningRate), Float(1 - learningRate * weightDecay), Float(epsilon))
-        for i in 0..<count {
+        for i in range {
             w[i] *= decay
             m[i] = b1 * m[i] + c1 * g[i]
             v[i] = b2 * v[i] + c2 * g[i] * g[i]

@@ -1,17 +1,23 @@
 import LandscapeCore
+import Networks
 
 /// An update rule for the parameter vector: `w <- w - lr * direction(g, state)`.
 ///
 /// Optimizers work on whole vectors (every tensor of the model at once), keep their state in
 /// buffers of the same length, and can save and restore that state so an interrupted run resumes
-/// bit for bit. SAM and its variants wrap any of them (`SAM`).
+/// bit for bit. Each element's update depends on that element alone, so a step can be split
+/// between threads (`step(parameters:gradients:on:)`) with the same result. SAM and its variants
+/// wrap any of them (`SAM`).
 public protocol Optimizer: AnyObject {
     /// The rate of the next step; a `LearningRateSchedule` sets it before every step.
     var learningRate: Double { get set }
     /// Steps taken so far.
     var steps: Int { get }
-    /// One update of `parameters` from `gradients` (read, not changed).
-    func step(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>)
+    /// Counts a step and fixes what stays the same across it; `update` then applies it.
+    func beginStep()
+    /// The current step's update of the parameters in `range` from the gradients there (read,
+    /// not changed); called once for each part of a split of the vector, possibly at the same time.
+    func update(_ range: Range<Int>, parameters: ParameterVector<Float>, gradients: ParameterVector<Float>)
     /// The optimizer's state as named tensors (for resuming).
     func state() -> [SafeTensorsTensor]
     /// Restores the state written by `state()`.
@@ -21,6 +27,15 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
+    /// One update of `parameters` from `gradients` (read, not changed), split between `network`'s
+    /// threads when one is given.
+    public func step(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>, on network: Network<Float>? = nil) {
+        precondition(parameters.count == gradients.count, "Optimizer: \(parameters.count) parameters, \(gradients.count) gradients")
+        beginStep()
+        guard let network else { return update(0..<parameters.count, parameters: parameters, gradients: gradients) }
+        network.forEachSlice(of: parameters.count) { update($0, parameters: parameters, gradients: gradients) }
+    }
+
     /// Reads a saved state vector of `count` elements into `buffer`.
     func restoreVector(_ name: String, from file: SafeTensorsFile, into buffer: Buffer<Float>, count: Int) throws(FileError) {
         let values = try file.floats(name)

@@ -49,24 +49,33 @@ public final class SAM {
 
     /// Step 1: saves `w` and moves the parameters to `w + e`. Returns the norm the perturbation is
     /// divided by, `||g||` (SAM) or `||T g||` (ASAM).
+    /// With `network`, the element-wise work is split between its threads (the norm is not).
     @discardableResult
-    public func firstStep(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) -> Double {
+    public func firstStep(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>, on network: Network<Float>? = nil) -> Double {
         precondition(!isPerturbed, "SAM.firstStep called twice without secondStep or restore")
         precondition(parameters.count == count && gradients.count == count, "SAM: vectors of \(parameters.count) and \(gradients.count) for \(count) parameters")
-        let (w, g) = (parameters.pointer, UnsafePointer(gradients.pointer))
-        saved.pointer.update(from: w, count: count)
+        let (w, g, copy) = (parameters.pointer, UnsafePointer(gradients.pointer), saved.pointer)
         let norm = adaptive ? adaptiveNorm(w, g) : gradients.norm()
-        let scale = Float(rho / (norm + 1e-12))
-        if adaptive {
-            for i in 0..<count {
-                let t = abs(w[i]) + Float(eta)
-                w[i] += scale * t * t * g[i]
+        let (scale, eta, adaptive) = (Float(rho / (norm + 1e-12)), Float(eta), adaptive)
+        forEachSlice(on: network) { range in
+            (copy + range.lowerBound).update(from: w + range.lowerBound, count: range.count)
+            if adaptive {
+                for i in range {
+                    let t = abs(w[i]) + eta
+                    w[i] += scale * t * t * g[i]
+                }
+            } else {
+                for i in range { w[i] += scale * g[i] }
             }
-        } else {
-            for i in 0..<count { w[i] += scale * g[i] }
         }
         isPerturbed = true
         return norm
+    }
+
+    /// `body` on the whole vector, or on its slices on `network`'s threads.
+    private func forEachSlice(on network: Network<Float>?, _ body: (Range<Int>) -> Void) {
+        guard let network else { return body(0..<count) }
+        network.forEachSlice(of: count, body)
     }
 
     /// `||(|w| + eta) * g||`, the norm of ASAM's scaled gradient.
@@ -80,27 +89,37 @@ public final class SAM {
     }
 
     /// Puts back the weights saved by `firstStep`, bit for bit.
-    public func restore(parameters: ParameterVector<Float>) {
+    public func restore(parameters: ParameterVector<Float>, on network: Network<Float>? = nil) {
         precondition(isPerturbed, "SAM.restore called without firstStep")
-        parameters.pointer.update(from: saved.pointer, count: count)
+        forEachSlice(on: network) { range in restore(range, parameters) }
         isPerturbed = false
     }
 
-    /// Step 2: restores `w` and lets the base optimizer step with `gradients`, taken at `w + e`.
-    public func secondStep(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) {
-        restore(parameters: parameters)
-        base.step(parameters: parameters, gradients: gradients)
+    private func restore(_ range: Range<Int>, _ parameters: ParameterVector<Float>) {
+        (parameters.pointer + range.lowerBound).update(from: saved.pointer + range.lowerBound, count: range.count)
+    }
+
+    /// Step 2: restores `w` and lets the base optimizer step with `gradients`, taken at `w + e`,
+    /// each slice restored and updated in one go.
+    public func secondStep(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>, on network: Network<Float>? = nil) {
+        precondition(isPerturbed, "SAM.secondStep called without firstStep")
+        base.beginStep()
+        forEachSlice(on: network) { range in
+            restore(range, parameters)
+            base.update(range, parameters: parameters, gradients: gradients)
+        }
+        isPerturbed = false
     }
 
     /// A whole SAM step: `computeGradient` fills the gradients at the current weights and returns
     /// the batch's loss; it is called at `w`, then at `w + e`. Returns both evaluations.
     @discardableResult
-    public func step(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>,
+    public func step(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>, on network: Network<Float>? = nil,
                      _ computeGradient: (Pass) -> Evaluation) -> (original: Evaluation, perturbed: Evaluation) {
         let original = computeGradient(.original)
-        firstStep(parameters: parameters, gradients: gradients)
+        firstStep(parameters: parameters, gradients: gradients, on: network)
         let perturbed = computeGradient(.perturbed)
-        secondStep(parameters: parameters, gradients: gradients)
+        secondStep(parameters: parameters, gradients: gradients, on: network)
         return (original, perturbed)
     }
 

@@ -26,32 +26,38 @@ public final class SGD: Optimizer {
         velocity = Buffer(count: momentum > 0 ? parameterCount : 0)
     }
 
-    public func step(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) {
+    /// Whether the current step is the first, which sets the velocity to the gradient.
+    private var isFirstStep = false
+
+    public func beginStep() {
+        isFirstStep = steps == 0
+        steps += 1
+    }
+
+    public func update(_ range: Range<Int>, parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) {
         precondition(parameters.count == count && gradients.count == count, "SGD: vectors of \(parameters.count) and \(gradients.count) for \(count) parameters")
         let (w, grad, v) = (parameters.pointer, UnsafePointer(gradients.pointer), velocity.pointer)
-        let (lr, mu, decay) = (Float(learningRate), Float(momentum), Float(weightDecay))
-        let first = steps == 0
-        steps += 1
+        let (lr, mu, decay, first) = (Float(learningRate), Float(momentum), Float(weightDecay), isFirstStep)
         if mu == 0 {
-            for i in 0..<count { w[i] -= lr * (grad[i] + decay * w[i]) }
+            for i in range { w[i] -= lr * (grad[i] + decay * w[i]) }
             return
         }
         // One loop per case, so each is a plain vector loop.
         switch (first, nesterov) {
         case (true, false):
-            for i in 0..<count {
+            for i in range {
                 let g = grad[i] + decay * w[i]
                 v[i] = g
                 w[i] -= lr * g
             }
         case (false, false):
-            for i in 0..<count {
+            for i in range {
                 let velocity = mu * v[i] + (grad[i] + decay * w[i])
                 v[i] = velocity
                 w[i] -= lr * velocity
             }
         case (_, true):
-            for i in 0..<count {
+            for i in range {
                 let g = grad[i] + decay * w[i]
                 let velocity = first ? g : mu * v[i] + g
                 v[i] = velocity

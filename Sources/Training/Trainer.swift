@@ -152,16 +152,16 @@ public final class Trainer {
             accumulated.elements.update(repeating: 0)
             for chunk in chunks {
                 evaluation = evaluation.merged(with: gradient(chunk, .original))
-                gradientNorm += sam.firstStep(parameters: parameters, gradients: gradients) / Double(chunks.count)
+                gradientNorm += sam.firstStep(parameters: parameters, gradients: gradients, on: network) / Double(chunks.count)
                 perturbed = perturbed.merged(with: gradient(chunk, .perturbed))
-                sam.restore(parameters: parameters)
+                sam.restore(parameters: parameters, on: network)
                 Float.axpy(count: parameters.count, alpha: Float(chunk.count) / Float(images.shape.n), x: gradients.pointer, y: accumulated.pointer)
             }
         } else if let sam {
             evaluation = batchGradient(.original)
-            gradientNorm = sam.firstStep(parameters: parameters, gradients: final)
+            gradientNorm = sam.firstStep(parameters: parameters, gradients: final, on: network)
             perturbed = batchGradient(.perturbed)
-            sam.restore(parameters: parameters)
+            sam.restore(parameters: parameters, on: network)
         } else {
             evaluation = batchGradient(.original)
             gradientNorm = final.norm()
@@ -173,7 +173,7 @@ public final class Trainer {
             let norm = final.norm()
             if norm > clip { Float.scale(count: final.count, alpha: Float(clip / norm), x: final.pointer) }
         }
-        optimizer.step(parameters: parameters, gradients: final)
+        optimizer.step(parameters: parameters, gradients: final, on: network)
         return (evaluation, gradientNorm, sam == nil ? nil : perturbed.loss)
     }
 
