@@ -13,6 +13,8 @@ public final class SGD: Optimizer {
     public let weightDecay: Double
     public let nesterov: Bool
     public private(set) var steps = 0
+    /// Whether the current step is the first, which sets the velocity to the gradient.
+    private var isFirstStep = false
     private let velocity: Buffer<Float>
     private let count: Int
 
@@ -25,9 +27,6 @@ public final class SGD: Optimizer {
         count = parameterCount
         velocity = Buffer(count: momentum > 0 ? parameterCount : 0)
     }
-
-    /// Whether the current step is the first, which sets the velocity to the gradient.
-    private var isFirstStep = false
 
     public func beginStep() {
         isFirstStep = steps == 0
