@@ -57,8 +57,7 @@ public final class NetworkObjective: Objective {
         var total = Evaluation(loss: 0, correct: 0, count: 0)
         let (sum, g) = (accumulated.pointer, network.gradients.pointer)
         for index in 0..<loader.batchCount {
-            let (images, labels) = loader.batch(index)
-            let batch = network.lossAndGradient(images, labels: labels, mode: mode)
+            let batch = loader.withBatch(index) { images, labels in network.lossAndGradient(images, labels: labels, mode: mode) }
             total = total.merged(with: batch)
             let weight = Double(batch.count) / Double(data.count)
             for i in 0..<dimension { sum[i] += weight * Double(g[i]) }

@@ -92,7 +92,9 @@ public struct Benchmark {
             }
         }
         network.reserve(batch: workload.batchSize)
-        let loader = BatchLoader(data, batchSize: workload.batchSize, seed: 0)
+        // Training takes shuffled batches; evaluation goes through the set in order, as
+        // `Network.evaluate` and the analyses do.
+        let loader = BatchLoader(data, batchSize: workload.batchSize, seed: 0, shuffles: workload.kind != .eval)
         precondition(loader.batchCount >= 2, "Benchmark: not enough data for batches of \(workload.batchSize)")
         let optimizer = SGD(parameterCount: network.parameters.count, learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
         let sam = SAM(base: optimizer, parameterCount: network.parameters.count, rho: 0.05)
@@ -100,21 +102,22 @@ public struct Benchmark {
         return { n in
             for _ in 0..<n {
                 if batchIndex >= loader.batchCount - 1 { batchIndex = 0 }  // full batches only
-                let (images, labels) = loader.batch(batchIndex)
-                batchIndex += 1
-                switch workload.kind {
-                case .sgd:
-                    network.lossAndGradient(images, labels: labels)
-                    optimizer.step(parameters: network.parameters, gradients: network.gradients, on: network)
-                case .sam:
-                    sam.step(parameters: network.parameters, gradients: network.gradients, on: network) { pass in
-                        network.lossAndGradient(images, labels: labels, mode: pass.mode)
+                loader.withBatch(batchIndex) { images, labels in
+                    switch workload.kind {
+                    case .sgd:
+                        network.lossAndGradient(images, labels: labels)
+                        optimizer.step(parameters: network.parameters, gradients: network.gradients, on: network)
+                    case .sam:
+                        sam.step(parameters: network.parameters, gradients: network.gradients, on: network) { pass in
+                            network.lossAndGradient(images, labels: labels, mode: pass.mode)
+                        }
+                    case .eval:
+                        _ = network.loss(images, labels: labels, mode: .evaluation)
+                    case .surface, .hessian:
+                        preconditionFailure("timed on their own")
                     }
-                case .eval:
-                    _ = network.loss(images, labels: labels, mode: .evaluation)
-                case .surface, .hessian:
-                    preconditionFailure("timed on their own")
                 }
+                batchIndex += 1
             }
         }
     }

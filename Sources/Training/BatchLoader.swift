@@ -74,4 +74,23 @@ public final class BatchLoader {
         }
         return (Tensor(images, sampleShape.with(n: count)), UnsafePointer(labels.pointer))
     }
+
+    /// Calls `body` with batch `index`, as `batch(_:)` returns it. The batches of a loader that
+    /// neither shuffles nor augments are runs of the data set as it is, so `body` then reads the
+    /// data set's own memory: no copy, which on a pass of evaluation alone took about a tenth of the
+    /// time on one thread while the others waited. The network reads its input, never writes it.
+    public func withBatch<Result>(_ index: Int, _ body: (Tensor<Float>, UnsafePointer<Int32>) -> Result) -> Result {
+        guard !shuffles && augmentation.isNone else {
+            let (images, labels) = batch(index)
+            return body(images, labels)
+        }
+        precondition(index >= 0 && index < batchCount, "BatchLoader: batch \(index) outside 0..<\(batchCount)")
+        let (start, count) = (index * batchSize, min(batchSize, dataset.count - index * batchSize))
+        return dataset.images.withUnsafeBufferPointer { images in
+            dataset.labels.withUnsafeBufferPointer { labels in
+                let first = UnsafeMutablePointer(mutating: images.baseAddress! + start * dataset.sampleSize)
+                return body(Tensor(first, sampleShape.with(n: count)), labels.baseAddress! + start)
+            }
+        }
+    }
 }

@@ -12,8 +12,7 @@ extension Network where T == Float {
     public func evaluate(_ loader: BatchLoader, mode: Mode = .evaluation) -> Evaluation {
         var total = Evaluation(loss: 0, correct: 0, count: 0)
         for index in 0..<loader.batchCount {
-            let (images, labels) = loader.batch(index)
-            total = total.merged(with: loss(images, labels: labels, mode: mode))
+            total = total.merged(with: loader.withBatch(index) { images, labels in loss(images, labels: labels, mode: mode) })
         }
         return total
     }

@@ -113,4 +113,23 @@ struct BatchLoaderTests {
         #expect(first.images.pointer == second.images.pointer)
         #expect(first.labels == second.labels)
     }
+
+    @Test("withBatch gives each batch's images and labels as batch does, shuffled or in order, the last batch short")
+    func withBatchAgreesWithBatch() {
+        for shuffles in [false, true] {
+            let loader = BatchLoader(Self.dataset(count: 10), batchSize: 4, seed: 3, shuffles: shuffles)
+            loader.startEpoch(1)
+            for index in 0..<loader.batchCount {
+                let (images, labels) = loader.batch(index)
+                let copied = (Array(UnsafeBufferPointer(start: images.pointer, count: images.shape.count)),
+                              Array(UnsafeBufferPointer(start: labels, count: images.shape.n)))
+                let viewed = loader.withBatch(index) { images, labels in
+                    (Array(UnsafeBufferPointer(start: images.pointer, count: images.shape.count)),
+                     Array(UnsafeBufferPointer(start: labels, count: images.shape.n)))
+                }
+                #expect(viewed.0 == copied.0 && viewed.1 == copied.1, "batch \(index), shuffles \(shuffles)")
+                #expect(viewed.0.count == (index == 2 ? 2 : 4) * loader.dataset.sampleSize)
+            }
+        }
+    }
 }
