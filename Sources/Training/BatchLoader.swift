@@ -56,9 +56,7 @@ public final class BatchLoader {
     /// Batch `index` of the current epoch: the images, channels-last, and their labels. The views
     /// stay valid until the next call.
     public func batch(_ index: Int) -> (images: Tensor<Float>, labels: UnsafePointer<Int32>) {
-        precondition(index >= 0 && index < batchCount, "BatchLoader: batch \(index) outside 0..<\(batchCount)")
-        let start = index * batchSize
-        let count = min(batchSize, dataset.count - start)
+        let (start, count) = bounds(ofBatch: index)
         let size = dataset.sampleSize
         dataset.images.withUnsafeBufferPointer { source in
             for i in 0..<count {
@@ -84,13 +82,19 @@ public final class BatchLoader {
             let (images, labels) = batch(index)
             return body(images, labels)
         }
-        precondition(index >= 0 && index < batchCount, "BatchLoader: batch \(index) outside 0..<\(batchCount)")
-        let (start, count) = (index * batchSize, min(batchSize, dataset.count - index * batchSize))
+        let (start, count) = bounds(ofBatch: index)
         return dataset.images.withUnsafeBufferPointer { images in
             dataset.labels.withUnsafeBufferPointer { labels in
                 let first = UnsafeMutablePointer(mutating: images.baseAddress! + start * dataset.sampleSize)
                 return body(Tensor(first, sampleShape.with(n: count)), labels.baseAddress! + start)
             }
         }
+    }
+
+    /// The position of batch `index`'s first sample in the epoch's order, and its sample count.
+    private func bounds(ofBatch index: Int) -> (start: Int, count: Int) {
+        precondition(index >= 0 && index < batchCount, "BatchLoader: batch \(index) outside 0..<\(batchCount)")
+        let start = index * batchSize
+        return (start, min(batchSize, dataset.count - start))
     }
 }

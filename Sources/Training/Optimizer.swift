@@ -32,8 +32,7 @@ extension Optimizer {
     public func step(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>, on network: Network<Float>? = nil) {
         precondition(parameters.count == gradients.count, "Optimizer: \(parameters.count) parameters, \(gradients.count) gradients")
         beginStep()
-        guard let network else { return update(0..<parameters.count, parameters: parameters, gradients: gradients) }
-        network.forEachSlice(of: parameters.count) { update($0, parameters: parameters, gradients: gradients) }
+        forEachSlice(of: parameters.count, on: network) { update($0, parameters: parameters, gradients: gradients) }
     }
 
     /// Reads a saved state vector of `count` elements into `buffer`.
@@ -52,4 +51,10 @@ extension Optimizer {
         }
         return Int(steps)
     }
+}
+
+/// `body` on the whole of `0..<count`, or on its slices on `network`'s threads.
+func forEachSlice(of count: Int, on network: Network<Float>?, _ body: (Range<Int>) -> Void) {
+    guard let network else { return body(0..<count) }
+    network.forEachSlice(of: count, body)
 }

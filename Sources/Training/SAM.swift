@@ -57,7 +57,7 @@ public final class SAM {
         let (w, g, copy) = (parameters.pointer, UnsafePointer(gradients.pointer), saved.pointer)
         let norm = adaptive ? adaptiveNorm(w, g) : gradients.norm()
         let (scale, eta, adaptive) = (Float(rho / (norm + 1e-12)), Float(eta), adaptive)
-        forEachSlice(on: network) { range in
+        forEachSlice(of: count, on: network) { range in
             (copy + range.lowerBound).update(from: w + range.lowerBound, count: range.count)
             if adaptive {
                 for i in range {
@@ -70,12 +70,6 @@ public final class SAM {
         }
         isPerturbed = true
         return norm
-    }
-
-    /// `body` on the whole vector, or on its slices on `network`'s threads.
-    private func forEachSlice(on network: Network<Float>?, _ body: (Range<Int>) -> Void) {
-        guard let network else { return body(0..<count) }
-        network.forEachSlice(of: count, body)
     }
 
     /// `||(|w| + eta) * g||`, the norm of ASAM's scaled gradient.
@@ -91,7 +85,7 @@ public final class SAM {
     /// Puts back the weights saved by `firstStep`, bit for bit.
     public func restore(parameters: ParameterVector<Float>, on network: Network<Float>? = nil) {
         precondition(isPerturbed, "SAM.restore called without firstStep")
-        forEachSlice(on: network) { range in restore(range, parameters) }
+        forEachSlice(of: count, on: network) { range in restore(range, parameters) }
         isPerturbed = false
     }
 
@@ -104,7 +98,7 @@ public final class SAM {
     public func secondStep(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>, on network: Network<Float>? = nil) {
         precondition(isPerturbed, "SAM.secondStep called without firstStep")
         base.beginStep()
-        forEachSlice(on: network) { range in
+        forEachSlice(of: count, on: network) { range in
             restore(range, parameters)
             base.update(range, parameters: parameters, gradients: gradients)
         }

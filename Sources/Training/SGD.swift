@@ -13,8 +13,6 @@ public final class SGD: Optimizer {
     public let weightDecay: Double
     public let nesterov: Bool
     public private(set) var steps = 0
-    /// Whether the current step is the first, which sets the velocity to the gradient.
-    private var isFirstStep = false
     private let velocity: Buffer<Float>
     private let count: Int
 
@@ -28,15 +26,13 @@ public final class SGD: Optimizer {
         velocity = Buffer(count: momentum > 0 ? parameterCount : 0)
     }
 
-    public func beginStep() {
-        isFirstStep = steps == 0
-        steps += 1
-    }
+    public func beginStep() { steps += 1 }
 
     public func update(_ range: Range<Int>, parameters: ParameterVector<Float>, gradients: ParameterVector<Float>) {
         precondition(parameters.count == count && gradients.count == count, "SGD: vectors of \(parameters.count) and \(gradients.count) for \(count) parameters")
         let (w, grad, v) = (parameters.pointer, UnsafePointer(gradients.pointer), velocity.pointer)
-        let (lr, mu, decay, first) = (Float(learningRate), Float(momentum), Float(weightDecay), isFirstStep)
+        // The first step (the count includes the current one) sets the velocity to the gradient.
+        let (lr, mu, decay, first) = (Float(learningRate), Float(momentum), Float(weightDecay), steps == 1)
         if mu == 0 {
             for i in range { w[i] -= lr * (grad[i] + decay * w[i]) }
             return
