@@ -230,49 +230,46 @@ public final class Conv2d<T: Scalar> {
         return computesInputGradient ? Tensor(inputGradient.pointer, x.shape) : nil
     }
 
-    /// Calls `body(column, pixel, count)` for every row in `rows` of the column matrix and kernel
-    /// position `(ky, kx)` whose input pixel lies inside the image, with the offsets of the runs of
-    /// `count` values: `column` into the chunk's columns (which start at row `rows.lowerBound`),
-    /// `pixel` into the batch; `outside(column, count)` for the positions outside. A run is one
-    /// pixel's `in` channels, or, with stride 1 and a whole kernel row inside the image, that row's
-    /// `k * in` values, which are contiguous on both sides. Rows are visited in order, so the
-    /// traversal is the same for unrolling and folding.
+    /// Calls `body(column, pixel, count)` for every row in `rows` (whole output image rows) of the
+    /// column matrix and kernel position `(ky, kx)` whose input pixel lies inside the image, with
+    /// the offsets of the runs of `count` values: `column` into the chunk's columns (which start at
+    /// row `rows.lowerBound`), `pixel` into the batch; `outside(column, count)` for the positions
+    /// outside. A run is one pixel's `in` channels, or, where a whole kernel row lies inside the
+    /// image, that row's `k * in` values, which are contiguous on both sides.
+    ///
+    /// Image row by image row, then kernel row by kernel row, then output pixel by output pixel, so
+    /// that the pixels whose kernel rows lie inside the image are a plain loop. An input pixel gets
+    /// at most one run from each output row, so the runs onto it come in the order of their output
+    /// pixels, as in a pass pixel by pixel: folding adds them up in that order.
     @inline(__always)
     private func forEachRun(_ x: Shape, _ y: Shape, rows: Range<Int>, outside: (Int, Int) -> Void, _ body: (Int, Int, Int) -> Void) {
-        // The first row's position by division, the others by counting (a division per row costs
-        // more than its copies).
-        let (first, pixel) = rows.lowerBound.quotientAndRemainder(dividingBy: y.height * y.width)
-        var (n, (oy, ox)) = (first, pixel.quotientAndRemainder(dividingBy: y.width))
-        var row = 0
-        for _ in rows {
-            defer {
-                row += patchSize
-                ox += 1
-                if ox == y.width { (ox, oy) = (0, oy + 1) }
-                if oy == y.height { (oy, n) = (0, n + 1) }
-            }
-            let image = n * x.sampleSize
-            let left = ox * stride - padding
-            let wholeRows = stride == 1 && left >= 0 && left + kernel <= x.width
+        let run = kernel * inputs
+        // The output columns whose kernel rows start at or after the image's first column and end
+        // at or before its last.
+        let lower = min((padding + stride - 1) / stride, y.width)
+        let last = x.width + padding - kernel
+        let whole = lower..<max(lower, last < 0 ? 0 : min(y.width, last / stride + 1))
+        let firstImageRow = rows.lowerBound / y.width
+        for imageRow in firstImageRow..<rows.upperBound / y.width {
+            let (n, oy) = imageRow.quotientAndRemainder(dividingBy: y.height)
+            let rowStart = (imageRow - firstImageRow) * y.width * patchSize
             for ky in 0..<kernel {
                 let iy = oy * stride - padding + ky
-                let rowStart = row + ky * kernel * inputs
+                let start = rowStart + ky * run  // the columns of output pixel 0 and this kernel row
                 guard iy >= 0 && iy < x.height else {
-                    outside(rowStart, kernel * inputs)
+                    for ox in 0..<y.width { outside(start + ox * patchSize, run) }
                     continue
                 }
-                if wholeRows {
-                    body(rowStart, image + (iy * x.width + left) * inputs, kernel * inputs)
-                    continue
-                }
-                for kx in 0..<kernel {
-                    let ix = left + kx
-                    if ix >= 0 && ix < x.width {
-                        body(rowStart + kx * inputs, image + (iy * x.width + ix) * inputs, inputs)
-                    } else {
-                        outside(rowStart + kx * inputs, inputs)
+                let line = n * x.sampleSize + iy * x.width * inputs  // the input row
+                func edge(_ ox: Int) {
+                    for kx in 0..<kernel {
+                        let (ix, column) = (ox * stride - padding + kx, start + ox * patchSize + kx * inputs)
+                        if ix >= 0 && ix < x.width { body(column, line + ix * inputs, inputs) } else { outside(column, inputs) }
                     }
                 }
+                for ox in 0..<whole.lowerBound { edge(ox) }
+                for ox in whole { body(start + ox * patchSize, line + (ox * stride - padding) * inputs, run) }
+                for ox in whole.upperBound..<y.width { edge(ox) }
             }
         }
     }
