@@ -1,10 +1,30 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
+/// Whether the building machine's processor has the x86-64-v3 instructions (AVX2, FMA, BMI2, ...:
+/// Intel since Haswell, 2013, AMD since Excavator, 2015), unless `LANDSCAPE_PORTABLE` is set.
+func buildsForThisProcessor() -> Bool {
+    #if arch(x86_64)
+    guard ProcessInfo.processInfo.environment["LANDSCAPE_PORTABLE"] == nil,
+          let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    let present = Set(flags.split(separator: " ").map(String.init))
+    return ["avx2", "fma", "bmi2", "movbe", "f16c"].allSatisfy(present.contains)
+    #else
+    return false
+    #endif
+}
+
 // Release builds specialise the generic numeric code (written once for Float and Double) across
-// module boundaries; without it, training would run through unspecialised generic witnesses.
+// module boundaries; without it, training would run through unspecialised generic witnesses. On a
+// processor with AVX2 they also use its vector instructions, so the element-wise loops handle 8
+// floats per instruction instead of SSE's 4 (a tenth or more of a cnn training step). Swift does
+// not fuse a multiply and an add into one rounding on its own, so results are the same bits; the
+// binary then runs only on such processors (`LANDSCAPE_PORTABLE=1` builds for any x86-64).
 let numericSettings: [SwiftSetting] = [
-    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+    .unsafeFlags(["-cross-module-optimization"] + (buildsForThisProcessor() ? ["-target-cpu", "haswell"] : []),
+                 .when(configuration: .release)),
 ]
 
 let package = Package(
