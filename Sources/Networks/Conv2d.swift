@@ -141,9 +141,10 @@ public final class Conv2d<T: Scalar> {
     private var keepsColumns: Bool { !computesInputGradient && !isPointwise }
     private let keptColumns = Buffer<T>(count: 0)
 
-    /// A first layer with few input channels stores each chunk's column matrix transposed
+    /// A first layer with few input channels whose output keeps its input's height and width
+    /// (stride 1, padding `(k - 1) / 2`) stores each chunk's column matrix transposed
     /// (`unrollTransposed`); the GEMMs read it either way, and it is never folded back.
-    private var columnsTransposed: Bool { keepsColumns && inputs < 4 }
+    private var columnsTransposed: Bool { keepsColumns && inputs < 4 && stride == 1 && 2 * padding == kernel - 1 }
     /// The leading dimension of a chunk's column matrix of `rows` rows.
     private func columnStride(_ rows: Range<Int>) -> Int { columnsTransposed ? rows.count : patchSize }
 
@@ -159,7 +160,7 @@ public final class Conv2d<T: Scalar> {
             let rows = start..<min(start + chunk, y.pixels)
             let columns = keepsColumns ? keptColumns.pointer + start * patchSize : workspace.columns.pointer
             if unrolling && columnsTransposed {
-                unrollTransposed(x, rows: rows, into: columns, outputShape: y)
+                unrollTransposed(x, rows: rows, into: columns)
             } else if unrolling {
                 unroll(x, rows: rows, into: columns, outputShape: y)
             }
@@ -290,38 +291,52 @@ public final class Conv2d<T: Scalar> {
     }
 
     /// im2col for `rows` (whole output image rows) into the transposed column matrix, `patchSize`
-    /// rows of `rows.count`: for each output image row, kernel position `(ky, kx)` and channel `c`,
-    /// the values at `ox * s - p + kx` of input row `oy * s - p + ky` are one run along a row of the
-    /// transposed matrix (contiguous in the input with one channel and stride 1). The plain layout
-    /// has runs of only `in` values for few channels, and its bookkeeping per run costs more than
-    /// the copy.
-    private func unrollTransposed(_ x: Tensor<T>, rows: Range<Int>, into cols: UnsafeMutablePointer<T>, outputShape y: Shape) {
-        let step = stride * inputs
-        /// The output columns whose input column `ox * s - p + kx` lies inside the image.
-        func inside(_ kx: Int) -> Range<Int> {
-            let lower = max(0, (padding - kx + stride - 1) / stride)
-            return lower..<min(y.width, max(lower, (x.shape.width + padding - kx + stride - 1) / stride))
-        }
-        for imageRow in rows.lowerBound / y.width..<rows.upperBound / y.width {
-            let (n, oy) = imageRow.quotientAndRemainder(dividingBy: y.height)
-            let rowStart = cols + imageRow * y.width - rows.lowerBound
-            for ky in 0..<kernel {
-                let iy = oy * stride - padding + ky
-                for kx in 0..<kernel {
-                    let valid = iy >= 0 && iy < x.shape.height ? inside(kx) : 0..<0
-                    let pixel = x.pointer + n * x.shape.sampleSize + (iy * x.shape.width + valid.lowerBound * stride - padding + kx) * inputs
-                    for c in 0..<inputs {
-                        let (to, from) = (rowStart + ((ky * kernel + kx) * inputs + c) * rows.count, pixel + c)
-                        for ox in 0..<valid.lowerBound { to[ox] = 0 }
-                        let run = to + valid.lowerBound
-                        if step == 1 {  // a separate loop, which vectorizes
-                            for i in 0..<valid.count { run[i] = from[i] }
-                        } else {
-                            for i in 0..<valid.count { run[i] = from[i * step] }
-                        }
-                        for ox in valid.upperBound..<y.width { to[ox] = 0 }
+    /// rows of `rows.count`, for a convolution whose output keeps its input's height and width. Row
+    /// `(ky, kx, c)` holds channel `c` of input pixel `(oy + ky - p, ox + kx - p)` for each output
+    /// pixel `(oy, ox)`, so across the whole chunk it is channel `c` of the input's pixels shifted
+    /// by `(ky - p) * width + kx - p`: one run, copied at once, after which the places where the
+    /// kernel position falls outside the image are zeroed (the first or last `|ky - p|` rows of
+    /// every image, the first or last `|kx - p|` columns of every image row). The plain layout has
+    /// runs of only `in` values for few channels, and its bookkeeping per run costs more than the
+    /// copy.
+    private func unrollTransposed(_ x: Tensor<T>, rows: Range<Int>, into cols: UnsafeMutablePointer<T>) {
+        let (height, width, pixels) = (x.shape.height, x.shape.width, x.shape.pixels)
+        for ky in 0..<kernel {
+            for kx in 0..<kernel {
+                let shift = (ky - padding) * width + kx - padding
+                // The rows whose shifted pixel lies in the batch.
+                let lower = min(max(rows.lowerBound, -shift), rows.upperBound)
+                let copied = lower..<max(lower, min(rows.upperBound, pixels - shift))
+                for c in 0..<inputs {
+                    let row = cols + ((ky * kernel + kx) * inputs + c) * rows.count
+                    let (to, from) = (row + copied.lowerBound - rows.lowerBound, x.pointer + (copied.lowerBound + shift) * inputs + c)
+                    if inputs == 1 {  // a separate loop, which vectorizes
+                        for i in 0..<copied.count { to[i] = from[i] }
+                    } else {
+                        for i in 0..<copied.count { to[i] = from[i * inputs] }
                     }
+                    for i in 0..<copied.lowerBound - rows.lowerBound { row[i] = 0 }
+                    for i in copied.upperBound - rows.lowerBound..<rows.count { row[i] = 0 }
+                    zeroOutside(row, rows: rows, height: height, width: width, dy: ky - padding, dx: kx - padding)
                 }
+            }
+        }
+    }
+
+    /// Zeroes the values of a transposed column row (`row`, for whole output image rows `rows`)
+    /// whose input pixel, the output pixel's shifted by `(dy, dx)`, lies outside its image.
+    private func zeroOutside(_ row: UnsafeMutablePointer<T>, rows: Range<Int>, height: Int, width: Int, dy: Int, dx: Int) {
+        let (first, last) = (rows.lowerBound / width, rows.upperBound / width)
+        var oy = first % height
+        for imageRow in first..<last {
+            defer { oy = oy + 1 == height ? 0 : oy + 1 }
+            let values = row + (imageRow - first) * width
+            if oy + dy < 0 || oy + dy >= height {
+                for ox in 0..<width { values[ox] = 0 }
+            } else if dx < 0 {
+                for ox in 0..<min(-dx, width) { values[ox] = 0 }
+            } else if dx > 0 {
+                for ox in max(0, width - dx)..<width { values[ox] = 0 }
             }
         }
     }

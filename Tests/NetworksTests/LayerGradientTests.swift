@@ -15,6 +15,7 @@ struct LayerGradientTests {
         ("conv3x3 pad 1, image narrower than the kernel", [.conv2d(name: "c", inputs: 2, outputs: 3, kernel: 3, stride: 1, padding: 1, bias: false)], Shape(n: 1, height: 3, width: 2, channels: 2)),
         ("conv1x1 stride 2", [.conv2d(name: "c", inputs: 3, outputs: 2, kernel: 1, stride: 2, padding: 0, bias: false)], Shape(n: 1, height: 5, width: 5, channels: 3)),
         ("conv1x1 pointwise", [.conv2d(name: "c", inputs: 3, outputs: 2, kernel: 1, stride: 1, padding: 0, bias: true)], Shape(n: 1, height: 3, width: 3, channels: 3)),
+        ("conv5x5 pad 2", [.conv2d(name: "c", inputs: 1, outputs: 2, kernel: 5, stride: 1, padding: 2, bias: false)], Shape(n: 1, height: 6, width: 7, channels: 1)),
         ("conv5x5 pad 0", [.conv2d(name: "c", inputs: 1, outputs: 2, kernel: 5, stride: 1, padding: 0, bias: true)], Shape(n: 1, height: 7, width: 6, channels: 1)),
         ("batchnorm", [.batchNorm2d(name: "bn", channels: 3)], Shape(n: 1, height: 3, width: 2, channels: 3)),
         ("relu", [.relu], Shape(n: 1, height: 3, width: 3, channels: 2)),
