@@ -5,14 +5,19 @@ import LandscapeCore
 /// kernel, and NaN propagates; backward sends each output gradient to that input.
 ///
 /// Channels-last, a window position is a contiguous run of channels, so each output pixel is an
-/// element-wise maximum of `size^2` runs: a branch-free loop the compiler vectorizes. Forward keeps
-/// no indices; backward, which evaluation never runs, finds each maximum again in the input (still
-/// held by the layer before) by scanning its window in the same order, writing every input once.
+/// element-wise maximum of `size^2` runs: a branch-free loop the compiler vectorizes. A forward pass
+/// that a backward may follow also records where each maximum is in its window, so that backward
+/// writes every input once from the positions and the output gradient, without reading the input,
+/// `size^2` times as large as the output, again.
 public final class MaxPool2d<T: Scalar> {
     public let size: Int
     private let output = Buffer<T>(count: 0)
+    /// Per output value, the position in its window (0 to `size^2 - 1`, in scan order) of the input
+    /// that is the maximum, as a `T`, so that the loops recording and reading it vectorize.
+    private let positions = Buffer<T>(count: 0)
     private let inputGradient = Buffer<T>(count: 0)
-    private var input: Tensor<T>?
+    /// The shape of the input of the last forward pass that recorded positions.
+    private var inputShape: Shape?
 
     init(size: Int) {
         precondition(size > 0, "MaxPool2d: size \(size)")
@@ -59,12 +64,18 @@ public final class MaxPool2d<T: Scalar> {
         let y = outputShape(x.shape)
         if inference && pooledChunks {
             pooledChunks = false
-            input = nil  // no backward through a pass the convolution did
+            inputShape = nil  // no backward through a pass the convolution did
             return Tensor(output.pointer, y)
         }
         output.reserve(y.count)
-        input = x
-        pool(x, into: output.pointer)
+        if inference {
+            inputShape = nil
+            pool(x, into: output.pointer, positions: nil)
+        } else {
+            positions.reserve(y.count)
+            inputShape = x.shape
+            pool(x, into: output.pointer, positions: positions.pointer)
+        }
         return Tensor(output.pointer, y)
     }
 
@@ -81,12 +92,13 @@ public final class MaxPool2d<T: Scalar> {
     func poolChunk(_ chunk: UnsafeMutablePointer<T>, rows: Range<Int>, of x: Shape) -> (start: UnsafeMutablePointer<T>, rows: Int) {
         let part = Shape(n: 1, height: rows.count / x.width, width: x.width, channels: x.channels)
         let out = output.pointer + rows.lowerBound / (size * size) * x.channels
-        pool(Tensor(chunk, part), into: out)
+        pool(Tensor(chunk, part), into: out, positions: nil)
         return (out, rows.count / (size * size))
     }
 
-    /// Writes the maxima of `x`'s windows to `best` (`outputShape(x.shape).count` values).
-    private func pool(_ x: Tensor<T>, into best: UnsafeMutablePointer<T>) {
+    /// Writes the maxima of `x`'s windows to `best` (`outputShape(x.shape).count` values) and, if
+    /// given, their positions in their windows to `positions`.
+    private func pool(_ x: Tensor<T>, into best: UnsafeMutablePointer<T>, positions: UnsafeMutablePointer<T>?) {
         let y = outputShape(x.shape)
         let channels = x.shape.channels
         updateOffsets(x.shape)
@@ -97,30 +109,53 @@ public final class MaxPool2d<T: Scalar> {
             forEachWindow(x.shape, y) { out, corner in
                 let (maximum, first) = (best + out, source + corner)
                 let (second, third, fourth) = (first + right, first + below, first + diagonal)
+                guard let position = positions.map({ $0 + out }) else {
+                    for c in 0..<channels {
+                        maximum[c] = Self.larger(Self.larger(Self.larger(first[c], second[c]), third[c]), fourth[c])
+                    }
+                    return
+                }
                 for c in 0..<channels {
-                    maximum[c] = Self.larger(Self.larger(Self.larger(first[c], second[c]), third[c]), fourth[c])
+                    let winner = Self.larger(Self.larger(Self.larger((first[c], 0), (second[c], 1)), (third[c], 2)), (fourth[c], 3))
+                    (maximum[c], position[c]) = winner
                 }
             }
             return
         }
-        let runs = offsets.dropFirst()
         forEachWindow(x.shape, y) { out, corner in
             let (maximum, first) = (best + out, source + corner)
             for c in 0..<channels { maximum[c] = first[c] }  // a loop: a memmove call costs more
-            for run in runs {
-                let values = source + corner + run
-                for c in 0..<channels { maximum[c] = Self.larger(maximum[c], values[c]) }
+            if let positions { (positions + out).update(repeating: 0, count: channels) }
+            for index in 1..<offsets.count {
+                let values = source + corner + offsets[index]
+                guard let position = positions.map({ $0 + out }) else {
+                    for c in 0..<channels { maximum[c] = Self.larger(maximum[c], values[c]) }
+                    continue
+                }
+                for c in 0..<channels {
+                    (maximum[c], position[c]) = Self.larger((maximum[c], position[c]), (values[c], T(index)))
+                }
             }
         }
     }
 
-    /// The maximum so far after `value`, the next in scan order: larger wins, NaN wins and then
-    /// stays (a NaN maximum is never replaced). Branch-free so that loops over channels vectorize;
-    /// `x != x` tests for NaN (`isNaN` reads the bits, which keeps the loop from vectorizing).
+    /// Whether `value`, the next in scan order, replaces the maximum so far: larger wins, NaN wins
+    /// and then stays (a NaN maximum is never replaced), so the first maximum in scan order stays.
+    /// Branch-free so that loops over channels vectorize; `x != x` tests for NaN (`isNaN` reads the
+    /// bits, which keeps the loop from vectorizing).
     @inline(__always)
-    private static func larger(_ current: T, _ value: T) -> T {
-        let wins = (value > current ? 1 : 0) | ((value != value ? 1 : 0) & (current == current ? 1 : 0))
-        return wins != 0 ? value : current
+    private static func replaces(_ current: T, _ value: T) -> Bool {
+        ((value > current ? 1 : 0) | ((value != value ? 1 : 0) & (current == current ? 1 : 0))) != 0
+    }
+
+    /// The maximum so far after `value`.
+    @inline(__always)
+    private static func larger(_ current: T, _ value: T) -> T { replaces(current, value) ? value : current }
+
+    /// The maximum so far and its position after `value` at its position.
+    @inline(__always)
+    private static func larger(_ current: (T, T), _ value: (T, T)) -> (T, T) {
+        replaces(current.0, value.0) ? value : current
     }
 
     /// Whether this layer's input is a ReLU's output and backward applies the ReLU's backward too:
@@ -128,42 +163,34 @@ public final class MaxPool2d<T: Scalar> {
     /// positive (set by the network beside `BatchNorm2d.receivesRectifiedGradient`).
     var rectifiesGradient = false
 
-    /// Per channel, whether the current window's maximum has been found yet (1 or 0).
-    private let found = Buffer<T>(count: 0)
-
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
-        guard let x = input else { preconditionFailure("MaxPool2d.backward called before forward") }
-        let y = outputShape(x.shape)
+        guard let x = inputShape else { preconditionFailure("MaxPool2d.backward called before a forward pass that records positions") }
+        let y = outputShape(x)
         precondition(dy.shape == y, "MaxPool2d.backward: output gradient \(dy.shape), expected \(y)")
-        inputGradient.reserve(x.shape.count)
+        inputGradient.reserve(x.count)
         let dx = inputGradient.pointer
         // Windows tile the input; only rows and columns past the last whole window are left over.
-        if y.height * size != x.shape.height || y.width * size != x.shape.width {
-            dx.update(repeating: 0, count: x.shape.count)
+        if y.height * size != x.height || y.width * size != x.width {
+            dx.update(repeating: 0, count: x.count)
         }
-        let channels = x.shape.channels
-        found.reserve(channels)
-        let (source, best, g, taken) = (x.pointer, output.pointer, dy.pointer, found.pointer)
+        let channels = x.channels
+        let (best, g, position) = (output.pointer, dy.pointer, positions.pointer)
         let offsets = self.offsets
         let passesAll: T = rectifiesGradient ? 0 : 1
-        forEachWindow(x.shape, y) { out, corner in
-            for c in 0..<channels { taken[c] = 0 }
-            // Every input of the window is written once: the output gradient at the first input in
-            // scan order equal to the maximum (or, for a NaN maximum, the first NaN), zero elsewhere.
-            let (maxima, gradients) = (best + out, g + out)
-            for run in offsets {
-                let (values, target) = (source + corner + run, dx + corner + run)
+        forEachWindow(x, y) { out, corner in
+            // Every input of the window is written once: the output gradient at the maximum's
+            // position, zero elsewhere.
+            let (maxima, gradients, positions) = (best + out, g + out, position + out)
+            for index in 0..<offsets.count {
+                let (target, here) = (dx + corner + offsets[index], T(index))
                 for c in 0..<channels {
-                    let (value, maximum, gradient, seen) = (values[c], maxima[c], gradients[c], taken[c])
-                    // 1 or 0 by arithmetic rather than && and ||, which branch; then the loop vectorizes.
-                    let isMaximum: T = (value == maximum ? 1 : 0) + (value != value ? 1 : 0) * (maximum != maximum ? 1 : 0)
-                    let hit = isMaximum * (1 - seen)
-                    let passes: T = (maximum > 0 ? 1 : 0) + passesAll  // 0 where a ReLU before stops it
-                    target[c] = hit * passes > 0 ? gradient : 0
-                    taken[c] = seen + hit
+                    // 1 or 0 by arithmetic rather than &&, which branches; then the loop vectorizes.
+                    let passes: T = (maxima[c] > 0 ? 1 : 0) + passesAll  // 0 where a ReLU before stops it
+                    let hit: T = (positions[c] == here ? 1 : 0) * passes
+                    target[c] = hit > 0 ? gradients[c] : 0
                 }
             }
         }
-        return Tensor(dx, x.shape)
+        return Tensor(dx, x)
     }
 }
