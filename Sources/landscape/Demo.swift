@@ -12,8 +12,8 @@ struct Demo: ParsableCommand {
             Runs the same subcommands a user would (each is printed before it runs): train twice from one seed, \
             then report (loss, accuracy, sharpness, Hessian), 1-D and 2-D filter-normalized surfaces, the \
             interpolation between the two solutions, both trajectories, and the figures. Work files go to \
-            WORK/PRESET/; a second run reuses every finished step. Presets: default (about 6 minutes on 2 cores) \
-            and full (about 40 minutes: whole training set, more epochs, finer grids, more samples); smoke is a \
+            WORK/PRESET/; a second run reuses every finished step. Presets: default (about 2 minutes on 2 cores) \
+            and full (about 10 minutes: whole training set, more epochs, finer grids, more samples); smoke is a \
             seconds-long check of the pipeline for tests.
             """)
 
