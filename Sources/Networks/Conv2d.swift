@@ -16,7 +16,8 @@ import LandscapeCore
 /// narrow GEMMs about twice as fast, and the column matrices (in a workspace shared by all
 /// convolutions of a network) stay small. `dW'` adds up its chunks; backward unrolls its input
 /// again instead of keeping the columns, except in a network's first layer (`keepsColumns`), which
-/// with few input channels stores them transposed (`unrollTransposed`).
+/// with few input channels and an output of its input's size stores them transposed
+/// (`unrollTransposed`).
 ///
 /// An evaluation pass that no backward follows applies the batch-norm after the convolution here
 /// (`absorb`).

@@ -125,10 +125,11 @@ public final class MaxPool2d<T: Scalar> {
         forEachWindow(x.shape, y) { out, corner in
             let (maximum, first) = (best + out, source + corner)
             for c in 0..<channels { maximum[c] = first[c] }  // a loop: a memmove call costs more
-            if let positions { (positions + out).update(repeating: 0, count: channels) }
+            let position = positions.map { $0 + out }
+            position?.update(repeating: 0, count: channels)
             for index in 1..<offsets.count {
                 let values = source + corner + offsets[index]
-                guard let position = positions.map({ $0 + out }) else {
+                guard let position else {
                     for c in 0..<channels { maximum[c] = Self.larger(maximum[c], values[c]) }
                     continue
                 }
