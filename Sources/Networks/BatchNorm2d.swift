@@ -45,14 +45,11 @@ public final class BatchNorm2d<T: Scalar> {
     /// (`Conv2d.absorb`), so that forward then passes its input through.
     var isAbsorbed = false
     /// Whether this layer also applies the ReLU that follows it, `y = max(bn(x), 0)` in the same
-    /// pass; backward then passes the output gradient only where `y > 0`, as the ReLU would.
+    /// pass; backward then passes the output gradient only where `y > 0`, as the ReLU would, with
+    /// `y` recomputed to the same bits alongside `xhat` rather than read back.
     var rectifies = false
-    /// Whether the layer after (a max-pool) passes gradient only where this layer's output is
-    /// positive, so that backward need not (`MaxPool2d.rectifiesGradient`).
-    var receivesRectifiedGradient = false
     /// `rectifies` as the floor of `max(_, floor)`: -infinity leaves every value as it is.
     var floor: T { rectifies ? 0 : -.infinity }
-    private let rectifiedGradient = Buffer<T>(count: 0)
 
     init(channels: Int, scaleOffset: Int, shiftOffset: Int, meanOffset: Int, varianceOffset: Int,
          parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
@@ -177,23 +174,25 @@ public final class BatchNorm2d<T: Scalar> {
         for c in 0..<channels { variance[c] /= Double(batchRows) }
     }
 
-    /// The output gradient where the output is positive, zero elsewhere (ReLU's backward).
-    private func rectified(_ dy: Tensor<T>) -> Tensor<T> {
-        rectifiedGradient.reserve(dy.shape.count)
-        RowKernels.rectifiedGradient(dy.pointer, output: output.pointer, into: rectifiedGradient.pointer, count: dy.shape.count)
-        return Tensor(rectifiedGradient.pointer, dy.shape)
-    }
-
     /// Training mode: `dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))`, since
     /// the batch statistics depend on every input; the sums are over the whole batch. Evaluation
     /// mode: `dx = gamma * invStd * dy`. Both: `dgamma = sum(dy * xhat)`, `dbeta = sum(dy)` over this
-    /// stack's rows (the network adds the stacks' gradients).
+    /// stack's rows (the network adds the stacks' gradients). Where the layer rectifies, `dy` is
+    /// first zeroed where the output was not positive.
     func backward(_ outputGradient: Tensor<T>) -> Tensor<T> {
         guard let x = input else { preconditionFailure("BatchNorm2d.backward called before forward") }
         let shape = x.shape
-        let (mu, inverse) = (center.pointer, invStd.pointer)
         precondition(outputGradient.shape == shape, "BatchNorm2d.backward: output gradient \(outputGradient.shape), expected \(shape)")
-        let dy = rectifies && !receivesRectifiedGradient ? rectified(outputGradient) : outputGradient
+        let (mu, inverse, gamma, beta) = (center.pointer, invStd.pointer, scale, shift)
+        let passesAll: T = rectifies ? 0 : 1
+        /// `xhat` and the output gradient after the ReLU's backward, at `(row, c)`. The output is
+        /// recomputed as forward computed it; 1 or 0 by arithmetic, so the loops vectorize.
+        @inline(__always) func normalized(_ values: UnsafePointer<T>, _ dy: UnsafePointer<T>, _ c: Int) -> (xhat: T, g: T) {
+            let xhat = (values[c] - mu[c]) * inverse[c]
+            let passes: T = (gamma[c] * xhat + beta[c] > 0 ? 1 : 0) + passesAll
+            let gradient = dy[c]
+            return (xhat, passes > 0 ? gradient : 0)
+        }
         let rows = shape.pixels
         // Both sums side by side, so a split batch adds them up across stacks in one go.
         let (dyTotal, dyXhatTotal) = (sum.pointer, sum.pointer + channels)
@@ -202,11 +201,11 @@ public final class BatchNorm2d<T: Scalar> {
         for start in Swift.stride(from: 0, to: rows, by: Self.block) {
             partialDy.update(repeating: 0, count: 2 * channels)
             for row in start..<min(start + Self.block, rows) {
-                let (g, values) = (dy.pointer + row * channels, x.pointer + row * channels)
+                let (dy, values) = (outputGradient.pointer + row * channels, x.pointer + row * channels)
                 for c in 0..<channels {
-                    let xhat = (values[c] - mu[c]) * inverse[c]
-                    partialDy[c] += g[c]
-                    partialDyXhat[c] += g[c] * xhat
+                    let (xhat, g) = normalized(values, dy, c)
+                    partialDy[c] += g
+                    partialDyXhat[c] += g * xhat
                 }
             }
             for c in 0..<2 * channels { sum.pointer[c] += Double(partialDy[c]) }
@@ -219,8 +218,8 @@ public final class BatchNorm2d<T: Scalar> {
         let dx = inputGradient.pointer
         if lastMode == .evaluation {
             for row in 0..<rows {
-                let (g, out) = (dy.pointer + row * channels, dx + row * channels)
-                for c in 0..<channels { out[c] = scale[c] * invStd.pointer[c] * g[c] }
+                let (dy, values, out) = (outputGradient.pointer + row * channels, x.pointer + row * channels, dx + row * channels)
+                for c in 0..<channels { out[c] = gamma[c] * inverse[c] * normalized(values, dy, c).g }
             }
         } else {
             // The gradient has this stack's sums; the batch statistics need everyone's.
@@ -230,15 +229,15 @@ public final class BatchNorm2d<T: Scalar> {
             coefficients.reserve(3 * channels)
             let (factor, dyTotalT, dyXhatTotalT) = (coefficients.pointer, coefficients.pointer + channels, coefficients.pointer + 2 * channels)
             for c in 0..<channels {
-                factor[c] = scale[c] * inverse[c] / m
+                factor[c] = gamma[c] * inverse[c] / m
                 dyTotalT[c] = T(dyTotal[c])
                 dyXhatTotalT[c] = T(dyXhatTotal[c])
             }
             for row in 0..<rows {
-                let (g, values, out) = (dy.pointer + row * channels, x.pointer + row * channels, dx + row * channels)
+                let (dy, values, out) = (outputGradient.pointer + row * channels, x.pointer + row * channels, dx + row * channels)
                 for c in 0..<channels {
-                    let xhat = (values[c] - mu[c]) * inverse[c]
-                    out[c] = factor[c] * (m * g[c] - dyTotalT[c] - xhat * dyXhatTotalT[c])
+                    let (xhat, g) = normalized(values, dy, c)
+                    out[c] = factor[c] * (m * g - dyTotalT[c] - xhat * dyXhatTotalT[c])
                 }
             }
         }

@@ -37,12 +37,6 @@ final class LayerStack<T: Scalar> {
             needsGradient = needsGradient || spec.hasParameters
         }
         self.layers = layers
-        // A max-pool after a batch-norm that rectifies applies the ReLU's backward.
-        for (norm, pool) in zip(layers, layers.dropFirst()) {
-            guard case .batchNorm2d(let norm) = norm, norm.rectifies, case .maxPool2d(let pool) = pool else { continue }
-            pool.rectifiesGradient = true
-            norm.receivesRectifiedGradient = true
-        }
         // In inference passes a convolution applies the batch-norm after it, and has a max-pool
         // after both pool its output chunk by chunk.
         for (index, layer) in layers.enumerated() {

@@ -159,11 +159,6 @@ public final class MaxPool2d<T: Scalar> {
         replaces(current.0, value.0) ? value : current
     }
 
-    /// Whether this layer's input is a ReLU's output and backward applies the ReLU's backward too:
-    /// a window whose maximum is not positive sends no gradient, since the input there is not
-    /// positive (set by the network beside `BatchNorm2d.receivesRectifiedGradient`).
-    var rectifiesGradient = false
-
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
         guard let x = inputShape else { preconditionFailure("MaxPool2d.backward called before a forward pass that records positions") }
         let y = outputShape(x)
@@ -175,20 +170,17 @@ public final class MaxPool2d<T: Scalar> {
             dx.update(repeating: 0, count: x.count)
         }
         let channels = x.channels
-        let (best, g, position) = (output.pointer, dy.pointer, positions.pointer)
+        let (g, position) = (dy.pointer, positions.pointer)
         let offsets = self.offsets
-        let passesAll: T = rectifiesGradient ? 0 : 1
         forEachWindow(x, y) { out, corner in
             // Every input of the window is written once: the output gradient at the maximum's
             // position, zero elsewhere.
-            let (maxima, gradients, positions) = (best + out, g + out, position + out)
+            let (gradients, positions) = (g + out, position + out)
             for index in 0..<offsets.count {
                 let (target, here) = (dx + corner + offsets[index], T(index))
                 for c in 0..<channels {
-                    // 1 or 0 by arithmetic rather than &&, which branches; then the loop vectorizes.
-                    let passes: T = (maxima[c] > 0 ? 1 : 0) + passesAll  // 0 where a ReLU before stops it
-                    let hit: T = (positions[c] == here ? 1 : 0) * passes
-                    target[c] = hit > 0 ? gradients[c] : 0
+                    let gradient = gradients[c]  // loaded unconditionally, so the select vectorizes
+                    target[c] = positions[c] == here ? gradient : 0
                 }
             }
         }
