@@ -30,13 +30,19 @@ public final class BasicBlock<T: Scalar> {
         projection.map { $0.conv.absorb($0.bn) }
     }
 
-    /// `inference`: an evaluation pass that no backward follows.
+    /// `inference`: an evaluation pass that no backward follows, in which conv2 applies bn2, adds
+    /// the shortcut and takes the last ReLU while each chunk of its output is in cache.
     func forward(_ x: Tensor<T>, mode: Mode, inference: Bool) -> Tensor<T> {
         func normalized(_ conv: Conv2d<T>, _ bn: BatchNorm2d<T>, _ x: Tensor<T>) -> Tensor<T> {
             bn.forward(conv.forward(x, inference: inference), mode: mode, inference: inference)
         }
-        let main = normalized(conv2, bn2, normalized(conv1, bn1, x))
         let shortcut = projection.map { normalized($0.conv, $0.bn, x) } ?? x
+        let hidden = normalized(conv1, bn1, x)
+        if inference {
+            shapes = nil  // no backward through a pass the convolutions did
+            return conv2.forward(hidden, inference: true, residual: shortcut)
+        }
+        let main = normalized(conv2, bn2, hidden)
         precondition(main.shape == shortcut.shape, "BasicBlock: main path \(main.shape) and shortcut \(shortcut.shape) differ")
         shapes = (x.shape, main.shape)
         output.reserve(main.shape.count)

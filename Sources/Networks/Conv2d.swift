@@ -170,8 +170,14 @@ public final class Conv2d<T: Scalar> {
     }
 
     /// `inference`: an evaluation pass that no backward follows, which applies the absorbed norm.
-    func forward(_ x: Tensor<T>, inference: Bool = false) -> Tensor<T> {
+    /// `residual` (inference only): a tensor of the output's shape, added after the norm and
+    /// followed by a ReLU, `max(bn(conv(x)) + residual, 0)`, the end of a residual block.
+    func forward(_ x: Tensor<T>, inference: Bool = false, residual: Tensor<T>? = nil) -> Tensor<T> {
         let y = outputShape(x.shape)
+        if let residual {
+            precondition(inference && residual.shape == y && followingPool == nil && absorbedNorm.map { !$0.rectifies } == true,
+                         "Conv2d.forward: a residual of shape \(residual.shape) needs an inference pass, an absorbed norm without ReLU, no pool and shape \(y)")
+        }
         output.reserve(y.count)
         input = x
         var (shift, floor) = (bias.map { UnsafePointer($0) }, -T.infinity)
@@ -193,7 +199,11 @@ public final class Conv2d<T: Scalar> {
                    c: out, ldc: outputs)
             // The shift and ReLU go on the pooled values when the pool takes the chunk.
             let (values, count) = pool?.poolChunk(out, rows: rows, of: y) ?? (out, rows.count)
-            if let shift { RowKernels.addToEveryRow(shift, values, rows: count, columns: outputs, floor: floor) }
+            if let residual, let shift {
+                RowKernels.addToEveryRow(shift, values, plus: residual.pointer + rows.lowerBound * outputs, rows: count, columns: outputs, floor: 0)
+            } else if let shift {
+                RowKernels.addToEveryRow(shift, values, rows: count, columns: outputs, floor: floor)
+            }
         }
         return Tensor(output.pointer, y)
     }

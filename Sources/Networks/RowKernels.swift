@@ -13,6 +13,16 @@ enum RowKernels {
         }
     }
 
+    /// `matrix[r, :] = max((matrix[r, :] + vector) + residual[r, :], floor)`: a residual block's
+    /// sum of its paths, the main path's batch-norm shift added first.
+    static func addToEveryRow<T: Scalar>(_ vector: UnsafePointer<T>, _ matrix: UnsafeMutablePointer<T>, plus residual: UnsafePointer<T>,
+                                         rows: Int, columns: Int, floor: T) {
+        for row in 0..<rows {
+            let (out, other) = (matrix + row * columns, residual + row * columns)
+            for c in 0..<columns { out[c] = max(out[c] + vector[c] + other[c], floor) }
+        }
+    }
+
     /// ReLU's backward: `dx[i] = dy[i]` where the output `y[i] > 0`, else 0 (zero at the kink, as
     /// PyTorch), for `count` values.
     static func rectifiedGradient<T: Scalar>(_ dy: UnsafePointer<T>, output y: UnsafePointer<T>, into dx: UnsafeMutablePointer<T>, count: Int) {
