@@ -9,7 +9,7 @@ import RealModule
 /// backward rule from rounding.
 ///
 /// The BLAS entry points below are the only place where the two types differ.
-public protocol Scalar: BinaryFloatingPoint, Real, Sendable {
+public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable {
     /// `C = alpha * op(A) * op(B) + beta * C` for row-major matrices, where `op(A)` is `m x k`,
     /// `op(B)` is `k x n` and `C` is `m x n`; `lda`, `ldb`, `ldc` are the row strides as stored.
     static func gemm(

@@ -192,11 +192,10 @@ public final class Conv2d<T: Scalar> {
             permute(weight, permutedWeight.pointer, toColumnOrder: true)
         }
         pool?.startPoolingChunks(of: y)
-        forEachChunk(of: x, outputShape: y, pooling: pool?.size ?? 1) { rows, cols in
+        /// The chunk of output rows just computed, pooled if the pool takes it, with the shift, the
+        /// residual and ReLU.
+        func finish(_ rows: Range<Int>) {
             let out = output.pointer + rows.lowerBound * outputs
-            T.gemm(transposeA: columnsTransposed, transposeB: true, m: rows.count, n: outputs, k: patchSize,
-                   alpha: 1, a: cols, lda: columnStride(rows), b: permutedWeight.pointer, ldb: patchSize, beta: 0,
-                   c: out, ldc: outputs)
             // The shift and ReLU go on the pooled values when the pool takes the chunk.
             let (values, count) = pool?.poolChunk(out, rows: rows, of: y) ?? (out, rows.count)
             if let residual, let shift {
@@ -205,7 +204,41 @@ public final class Conv2d<T: Scalar> {
                 RowKernels.addToEveryRow(shift, values, rows: count, columns: outputs, floor: floor)
             }
         }
+        if inference && convolvesDirectly {
+            let (taps, zeros) = directOperands(width: x.shape.width)
+            let chunk = min(chunkRows(y, pooling: pool?.size ?? 1), y.pixels)
+            for start in Swift.stride(from: 0, to: y.pixels, by: chunk) {
+                let rows = start..<min(start + chunk, y.pixels)
+                SingleChannelConvolution.convolve(x.pointer, height: x.shape.height, width: x.shape.width, rows: rows, weight: taps,
+                                                  outputs: outputs, zeros: zeros, into: output.pointer + start * outputs)
+                finish(rows)
+            }
+            return Tensor(output.pointer, y)
+        }
+        forEachChunk(of: x, outputShape: y, pooling: pool?.size ?? 1) { rows, cols in
+            T.gemm(transposeA: columnsTransposed, transposeB: true, m: rows.count, n: outputs, k: patchSize,
+                   alpha: 1, a: cols, lda: columnStride(rows), b: permutedWeight.pointer, ldb: patchSize, beta: 0,
+                   c: output.pointer + rows.lowerBound * outputs, ldc: outputs)
+            finish(rows)
+        }
         return Tensor(output.pointer, y)
+    }
+
+    /// An inference pass of a 3x3, stride 1, padding 1 convolution of single-channel images
+    /// (a network's stem) with a multiple of 8 outputs is computed from the images directly
+    /// (`SingleChannelConvolution`).
+    private var convolvesDirectly: Bool { inputs == 1 && kernel == 3 && stride == 1 && padding == 1 && outputs % 8 == 0 }
+    private let directWeight = Buffer<T>(count: 0), zeroRow = Buffer<T>(count: 0)
+
+    /// The permuted weight as `[ky][kx][out]` and a row of `width` zeros, for `convolvesDirectly`.
+    private func directOperands(width: Int) -> (taps: UnsafePointer<T>, zeros: UnsafePointer<T>) {
+        directWeight.reserve(patchSize * outputs)
+        for o in 0..<outputs {
+            for position in 0..<patchSize { directWeight.pointer[position * outputs + o] = permutedWeight.pointer[o * patchSize + position] }
+        }
+        zeroRow.reserve(width)
+        zeroRow.pointer.update(repeating: 0, count: width)
+        return (UnsafePointer(directWeight.pointer), UnsafePointer(zeroRow.pointer))
     }
 
     /// Writes the gradients of this layer's parameters (overwriting) and returns the input gradient

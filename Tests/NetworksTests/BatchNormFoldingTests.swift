@@ -5,17 +5,33 @@ import Testing
 /// An evaluation pass without backward folds each batch-norm into the convolution before it
 /// (`Conv2d.absorb`); it must give what convolving and then normalising gives, up to rounding.
 struct BatchNormFoldingTests {
-    /// The zoo's convolutional models, and a convolution with a bias before its batch-norm.
-    static let networks: [String] = ["cnn", "resnet8", "conv with bias"]
+    /// The zoo's convolutional models, a convolution with a bias before its batch-norm, and stems
+    /// (computed from the image directly) on images of one row and of one column.
+    static let networks: [String] = ["cnn", "resnet8", "conv with bias", "stem 1x2", "stem 3x1"]
+
+    /// The input images' height and width.
+    static func side(_ name: String) -> (height: Int, width: Int) {
+        switch name {
+        case "stem 1x2": (1, 2)
+        case "stem 3x1": (3, 1)
+        default: (12, 12)
+        }
+    }
 
     static func network(_ name: String) -> Network<Double> {
+        let (height, width) = side(name)
+        let input = Shape(n: 1, height: height, width: width, channels: 1)
         let network: Network<Double> = switch name {
         case "cnn": Network(Architecture(family: .cnn, side: 12))
         case "resnet8": Network(Architecture(family: .resnet, side: 12))
-        default: Network(layers: [
+        case "conv with bias": Network(layers: [
             .conv2d(name: "conv", inputs: 1, outputs: 6, kernel: 3, stride: 2, padding: 1, bias: true),
             .batchNorm2d(name: "bn", channels: 6), .relu, .flatten, .linear(name: "fc", inputs: 6 * 6 * 6, outputs: 10),
-        ], inputShape: Shape(n: 1, height: 12, width: 12, channels: 1))
+        ], inputShape: input)
+        default: Network(layers: [
+            .conv2d(name: "conv", inputs: 1, outputs: 16, kernel: 3, stride: 1, padding: 1, bias: true),
+            .batchNorm2d(name: "bn", channels: 16), .relu, .flatten, .linear(name: "fc", inputs: 16 * height * width, outputs: 10),
+        ], inputShape: input)
         }
         network.initialize(seed: 5)
         // Batch-norm far from the identity: scales of both signs, shifts, means and variances.
@@ -40,7 +56,8 @@ struct BatchNormFoldingTests {
     func foldedMatchesUnfolded(_ name: String) {
         let network = Self.network(name)
         var generator = RandomGenerator(seed: 7)
-        let shape = Shape(n: 40, height: 12, width: 12, channels: 1)
+        let (height, width) = Self.side(name)
+        let shape = Shape(n: 40, height: height, width: width, channels: 1)
         var images = (0..<shape.count).map { _ in generator.normal() }
         let labels = (0..<shape.n).map { _ in Int32(generator.integer(below: 10)) }
         let (folded, unfolded) = images.withUnsafeMutableBufferPointer { x in
