@@ -5,17 +5,17 @@ import LandscapeCore
 /// strided 1x1 convolution and batch-norm (the projection shortcut) when the stride or the width
 /// changes. Backward sums the gradients of the two paths at the input.
 ///
-/// The first ReLU is bn1's (`BatchNorm2d.rectifies`), the last is taken in the same pass as the
-/// sum of the two paths.
+/// The first ReLU is bn1's (`BatchNorm2d.rectifies`); bn2 adds the shortcut and takes the last
+/// ReLU in its own pass (in inference passes, conv2 does, having absorbed bn2).
 public final class BasicBlock<T: Scalar> {
     let conv1: Conv2d<T>, bn1: BatchNorm2d<T>
     let conv2: Conv2d<T>, bn2: BatchNorm2d<T>
     let projection: (conv: Conv2d<T>, bn: BatchNorm2d<T>)?
-    /// `relu(main + shortcut)`, and the gradient at the sum.
-    private let output = Buffer<T>(count: 0)
+    /// The gradient at the sum of the two paths.
     private let sumGradient = Buffer<T>(count: 0)
     private let inputGradient = Buffer<T>(count: 0)
-    private var shapes: (input: Shape, output: Shape)?
+    /// The last training pass's input shape and output, `relu(main + shortcut)`, which bn2 wrote.
+    private var last: (input: Shape, output: Tensor<T>)?
 
     init(conv1: Conv2d<T>, bn1: BatchNorm2d<T>, conv2: Conv2d<T>, bn2: BatchNorm2d<T>,
          projection: (conv: Conv2d<T>, bn: BatchNorm2d<T>)?) {
@@ -39,20 +39,18 @@ public final class BasicBlock<T: Scalar> {
         let shortcut = projection.map { normalized($0.conv, $0.bn, x) } ?? x
         let hidden = normalized(conv1, bn1, x)
         if inference {
-            shapes = nil  // no backward through a pass the convolutions did
+            last = nil  // no backward through a pass the convolutions did
             return conv2.forward(hidden, inference: true, residual: shortcut)
         }
-        let main = normalized(conv2, bn2, hidden)
-        precondition(main.shape == shortcut.shape, "BasicBlock: main path \(main.shape) and shortcut \(shortcut.shape) differ")
-        shapes = (x.shape, main.shape)
-        output.reserve(main.shape.count)
-        let y = output.pointer
-        for i in 0..<main.shape.count { y[i] = max(main.pointer[i] + shortcut.pointer[i], 0) }
-        return Tensor(y, main.shape)
+        // bn2 adds the shortcut and takes the last ReLU in its pass.
+        let y = bn2.forward(conv2.forward(hidden), mode: mode, residual: shortcut)
+        last = (x.shape, y)
+        return y
     }
 
     func backward(_ dy: Tensor<T>) -> Tensor<T>? {
-        guard let (x, y) = shapes else { preconditionFailure("BasicBlock.backward called before forward") }
+        guard let (x, output) = last else { preconditionFailure("BasicBlock.backward called before forward") }
+        let y = output.shape
         precondition(dy.shape == y, "BasicBlock.backward: output gradient \(dy.shape), expected \(y)")
         sumGradient.reserve(y.count)
         RowKernels.rectifiedGradient(dy.pointer, output: output.pointer, into: sumGradient.pointer, count: y.count)

@@ -71,9 +71,16 @@ public final class BatchNorm2d<T: Scalar> {
         local.reserve(2 * channels)
     }
 
-    /// `inference`: an evaluation pass that no backward follows.
-    func forward(_ x: Tensor<T>, mode: Mode, inference: Bool = false) -> Tensor<T> {
+    /// `inference`: an evaluation pass that no backward follows. `residual`, a tensor of `x`'s
+    /// shape, makes the output `max(bn(x) + residual, 0)`, the end of a residual block, in the same
+    /// pass (for a layer that does not rectify and is not absorbed); backward is still that of
+    /// `bn(x)` alone.
+    func forward(_ x: Tensor<T>, mode: Mode, inference: Bool = false, residual: Tensor<T>? = nil) -> Tensor<T> {
         precondition(x.shape.channels == channels, "BatchNorm2d: expects \(channels) channels, got shape \(x.shape)")
+        if let residual {
+            precondition(residual.shape == x.shape && !rectifies && !(inference && isAbsorbed),
+                         "BatchNorm2d: a residual of shape \(residual.shape) needs shape \(x.shape) and a layer that neither rectifies nor is absorbed")
+        }
         if inference && isAbsorbed {
             input = nil  // no backward through a pass the convolution did
             return x
@@ -106,6 +113,16 @@ public final class BatchNorm2d<T: Scalar> {
         }
         for c in 0..<channels { center.pointer[c] = T(mean[c]) }
         let (mu, inverse, floor) = (center.pointer, invStd.pointer, floor)
+        if let residual {
+            for row in 0..<rows {
+                let (input, other, y) = (x.pointer + row * channels, residual.pointer + row * channels, output.pointer + row * channels)
+                for c in 0..<channels {
+                    let xhat = (input[c] - mu[c]) * inverse[c]
+                    y[c] = max(scale[c] * xhat + shift[c] + other[c], 0)
+                }
+            }
+            return Tensor(output.pointer, x.shape)
+        }
         for row in 0..<rows {
             let (input, y) = (x.pointer + row * channels, output.pointer + row * channels)
             for c in 0..<channels {
