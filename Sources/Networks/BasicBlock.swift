@@ -3,7 +3,7 @@ import LandscapeCore
 /// The residual basic block of He et al. 2016 as in the reference ResNet8:
 /// `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`, where the shortcut is the identity, or a
 /// strided 1x1 convolution and batch-norm (the projection shortcut) when the stride or the width
-/// changes. Backward sums the gradients of the two paths at the input.
+/// changes. Backward adds the main path's input gradient onto the shortcut's as it folds it.
 ///
 /// The first ReLU is bn1's (`BatchNorm2d.rectifies`); bn2 adds the shortcut and takes the last
 /// ReLU in its own pass (in inference passes, conv2 does, having absorbed bn2).
@@ -13,9 +13,8 @@ public final class BasicBlock<T: Scalar> {
     let projection: (conv: Conv2d<T>, bn: BatchNorm2d<T>)?
     /// The gradient at the sum of the two paths.
     private let sumGradient = Buffer<T>(count: 0)
-    private let inputGradient = Buffer<T>(count: 0)
-    /// The last training pass's input shape and output, `relu(main + shortcut)`, which bn2 wrote.
-    private var last: (input: Shape, output: Tensor<T>)?
+    /// The last training pass's output, `relu(main + shortcut)`, which bn2 wrote.
+    private var output: Tensor<T>?
 
     init(conv1: Conv2d<T>, bn1: BatchNorm2d<T>, conv2: Conv2d<T>, bn2: BatchNorm2d<T>,
          projection: (conv: Conv2d<T>, bn: BatchNorm2d<T>)?) {
@@ -39,28 +38,27 @@ public final class BasicBlock<T: Scalar> {
         let shortcut = projection.map { normalized($0.conv, $0.bn, x) } ?? x
         let hidden = normalized(conv1, bn1, x)
         if inference {
-            last = nil  // no backward through a pass the convolutions did
+            output = nil  // no backward through a pass the convolutions did
             return conv2.forward(hidden, inference: true, residual: shortcut)
         }
         // bn2 adds the shortcut and takes the last ReLU in its pass.
         let y = bn2.forward(conv2.forward(hidden), mode: mode, residual: shortcut)
-        last = (x.shape, y)
+        output = y
         return y
     }
 
     func backward(_ dy: Tensor<T>) -> Tensor<T>? {
-        guard let (x, output) = last else { preconditionFailure("BasicBlock.backward called before forward") }
+        guard let output else { preconditionFailure("BasicBlock.backward called before forward") }
         let y = output.shape
         precondition(dy.shape == y, "BasicBlock.backward: output gradient \(dy.shape), expected \(y)")
         sumGradient.reserve(y.count)
         RowKernels.rectifiedGradient(dy.pointer, output: output.pointer, into: sumGradient.pointer, count: y.count)
         let dSum = Tensor(sumGradient.pointer, y)
-        let dMain = conv1.backward(bn1.backward(conv2.backward(bn2.backward(dSum))!))
+        let hidden = bn1.backward(conv2.backward(bn2.backward(dSum))!)
+        // The shortcut's gradient, then conv1 adds its input gradient onto it in place: for the
+        // identity that is dSum's buffer, which nothing reads after bn2.backward.
         let dShortcut = projection.map { $0.conv.backward($0.bn.backward(dSum)) } ?? dSum
-        guard let dMain, let dShortcut else { return nil }
-        inputGradient.reserve(x.count)
-        let dx = inputGradient.pointer
-        for i in 0..<x.count { dx[i] = dMain.pointer[i] + dShortcut.pointer[i] }
-        return Tensor(dx, x)
+        guard let dShortcut else { return nil }
+        return conv1.backward(hidden, addingTo: dShortcut)
     }
 }

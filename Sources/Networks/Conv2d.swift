@@ -242,16 +242,19 @@ public final class Conv2d<T: Scalar> {
     }
 
     /// Writes the gradients of this layer's parameters (overwriting) and returns the input gradient
-    /// (nil for the first layer).
-    func backward(_ dy: Tensor<T>) -> Tensor<T>? {
+    /// (nil for the first layer). With `target`, a tensor of the input's shape, the input gradient
+    /// is added to it in place and `target` returned (a residual block's two paths).
+    func backward(_ dy: Tensor<T>, addingTo target: Tensor<T>? = nil) -> Tensor<T>? {
         guard let x = input else { preconditionFailure("Conv2d.backward called before forward") }
         let y = outputShape(x.shape)
         precondition(dy.shape == y, "Conv2d.backward: output gradient \(dy.shape), expected \(y)")
+        precondition(target.map { $0.shape == x.shape } ?? true, "Conv2d.backward: a target of shape \(target!.shape), expected \(x.shape)")
         permute(weight, permutedWeight.pointer, toColumnOrder: true)
-        if computesInputGradient {
+        if computesInputGradient && target == nil {
             inputGradient.reserve(x.shape.count)
             if !isPointwise { inputGradient.pointer.update(repeating: 0, count: x.shape.count) }
         }
+        let dx = target?.pointer ?? inputGradient.pointer
         forEachChunk(of: x, outputShape: y, unrolling: !keepsColumns) { rows, cols in
             let g = dy.pointer + rows.lowerBound * outputs
             T.gemm(transposeA: true, transposeB: columnsTransposed, m: outputs, n: patchSize, k: rows.count,
@@ -260,19 +263,19 @@ public final class Conv2d<T: Scalar> {
             guard computesInputGradient else { return }
             if isPointwise {
                 T.gemm(transposeA: false, transposeB: false, m: rows.count, n: patchSize, k: outputs,
-                       alpha: 1, a: g, lda: outputs, b: permutedWeight.pointer, ldb: patchSize, beta: 0,
-                       c: inputGradient.pointer, ldc: patchSize)
+                       alpha: 1, a: g, lda: outputs, b: permutedWeight.pointer, ldb: patchSize, beta: target == nil ? 0 : 1,
+                       c: dx, ldc: patchSize)
                 return
             }
             workspace.columnGradient.reserve(rows.count * patchSize)
             T.gemm(transposeA: false, transposeB: false, m: rows.count, n: patchSize, k: outputs,
                    alpha: 1, a: g, lda: outputs, b: permutedWeight.pointer, ldb: patchSize, beta: 0,
                    c: workspace.columnGradient.pointer, ldc: patchSize)
-            fold(workspace.columnGradient.pointer, rows: rows, into: inputGradient.pointer, inputShape: x.shape, outputShape: y)
+            fold(workspace.columnGradient.pointer, rows: rows, into: dx, inputShape: x.shape, outputShape: y)
         }
         permute(permutedGradient.pointer, weightGradient, toColumnOrder: false)
         if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, into: biasGradient) }
-        return computesInputGradient ? Tensor(inputGradient.pointer, x.shape) : nil
+        return computesInputGradient ? Tensor(dx, x.shape) : nil
     }
 
     /// Calls `body(column, pixel, count)` for every row in `rows` (whole output image rows) of the
