@@ -155,11 +155,11 @@ public final class Conv2d<T: Scalar> {
     private func forEachChunk(of x: Tensor<T>, outputShape y: Shape, unrolling: Bool = true, pooling: Int = 1,
                               _ body: (Range<Int>, UnsafeMutablePointer<T>) -> Void) {
         if isPointwise { return body(0..<y.pixels, x.pointer) }
-        let chunk = min(chunkRows(y, pooling: pooling), y.pixels)
-        if keepsColumns { keptColumns.reserve(y.pixels * patchSize) } else { workspace.columns.reserve(chunk * patchSize) }
-        for start in Swift.stride(from: 0, to: y.pixels, by: chunk) {
-            let rows = start..<min(start + chunk, y.pixels)
-            let columns = keepsColumns ? keptColumns.pointer + start * patchSize : workspace.columns.pointer
+        if keepsColumns { keptColumns.reserve(y.pixels * patchSize) }
+        forEachRowChunk(y, pooling: pooling) { rows in
+            // The first chunk is the largest, so the shared columns grow at most once.
+            if !keepsColumns { workspace.columns.reserve(rows.count * patchSize) }
+            let columns = keepsColumns ? keptColumns.pointer + rows.lowerBound * patchSize : workspace.columns.pointer
             if unrolling && columnsTransposed {
                 unrollTransposed(x, rows: rows, into: columns)
             } else if unrolling {
@@ -167,6 +167,12 @@ public final class Conv2d<T: Scalar> {
             }
             body(rows, columns)
         }
+    }
+
+    /// Calls `body` for consecutive chunks of the output's rows, `chunkRows` each but the last.
+    private func forEachRowChunk(_ y: Shape, pooling: Int, _ body: (Range<Int>) -> Void) {
+        let chunk = min(chunkRows(y, pooling: pooling), y.pixels)
+        for start in Swift.stride(from: 0, to: y.pixels, by: chunk) { body(start..<min(start + chunk, y.pixels)) }
     }
 
     /// `inference`: an evaluation pass that no backward follows, which applies the absorbed norm.
@@ -206,11 +212,9 @@ public final class Conv2d<T: Scalar> {
         }
         if inference && convolvesDirectly {
             let (taps, zeros) = directOperands(width: x.shape.width)
-            let chunk = min(chunkRows(y, pooling: pool?.size ?? 1), y.pixels)
-            for start in Swift.stride(from: 0, to: y.pixels, by: chunk) {
-                let rows = start..<min(start + chunk, y.pixels)
+            forEachRowChunk(y, pooling: pool?.size ?? 1) { rows in
                 SingleChannelConvolution.convolve(x.pointer, height: x.shape.height, width: x.shape.width, rows: rows, weight: taps,
-                                                  outputs: outputs, zeros: zeros, into: output.pointer + start * outputs)
+                                                  outputs: outputs, zeros: zeros, into: output.pointer + rows.lowerBound * outputs)
                 finish(rows)
             }
             return Tensor(output.pointer, y)
