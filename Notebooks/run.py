@@ -119,8 +119,12 @@ def execute(path: Path, timeout: int, save: Path | None) -> bool:
     where = describe(notebook, index) if index >= 0 else "before the first cell:"
     print(f"{path.name:<32} {seconds:6.1f} s  FAILED: {where} {failure}")
     summary = error_summary(notebook, index) if index >= 0 and failure == "raised" else ""
-    if summary:
-        print(f"  {summary.splitlines()[0]}")
+    # The whole message: a failed command's error output (a crash report, say) is in it.
+    lines = summary.splitlines()
+    if len(lines) > 60:
+        lines = lines[:20] + [f"... ({len(lines) - 40} lines left out)"] + lines[-20:]
+    for line in lines:
+        print(f"  {line}")
     return False
 
 

@@ -1,10 +1,18 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A fixed set of threads that run the parts of one job at a time: `run(body)` calls `body(0)` on
 /// the calling thread and `body(i)` on worker `i` for `i` in `1..<count`, and returns when all have
-/// finished. The threads live as long as the object, and every part of every job runs on a thread
-/// of its own, so parts may wait for each other (`SpinBarrier`) without deadlock.
+/// finished. Every part of every job runs on a thread of its own, so parts may wait for each other
+/// (`SpinBarrier`) without deadlock.
+///
+/// The threads live exactly as long as the object: `deinit` stops them and waits until each has
+/// ended, so none is still on its way out when the object's owner goes on, or when the process
+/// exits and the libraries' destructors run.
 ///
 /// A job of a training step lasts about a millisecond, so waking a sleeping thread (tens of
 /// microseconds) would show: a waiting thread spins for a while before it sleeps.
@@ -12,20 +20,20 @@ public final class WorkerThreads {
     /// Threads taking part in a job, the caller included.
     public let count: Int
     private let shared: Shared
+    private let threads: [pthread_t]
 
     public init(count: Int) {
         precondition(count > 0, "WorkerThreads: \(count) threads")
         self.count = count
-        shared = Shared(workers: count - 1)
-        for index in 1..<count {
-            let shared = self.shared
-            let thread = Thread { shared.serve(index) }
-            thread.name = "landscape worker \(index)"
-            thread.start()
-        }
+        let shared = Shared(workers: count - 1)
+        self.shared = shared
+        threads = (1..<count).map { index in Self.start { shared.serve(index) } }
     }
 
-    deinit { shared.stop() }
+    deinit {
+        shared.stop()
+        for thread in threads { pthread_join(thread, nil) }
+    }
 
     /// Runs `body(part)` for every part in `0..<count`, each on its own thread, and waits for all.
     public func run(_ body: (Int) -> Void) {
@@ -115,6 +123,18 @@ public final class WorkerThreads {
 }
 
 extension WorkerThreads {
+    /// Starts a thread that runs `body`, to be joined.
+    private static func start(_ body: @escaping () -> Void) -> pthread_t {
+        final class Work { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { context in
+            Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, Unmanaged.passRetained(Work(body)).toOpaque())
+        precondition(status == 0, "WorkerThreads: cannot start a thread (error \(status))")
+        return thread
+    }
+
     /// The processors this process may run on.
     public static var processors: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import LandscapeCore
 import Testing
 
@@ -34,5 +35,22 @@ struct WorkerThreadsTests {
             }
         }
         #expect((0..<parts).allSatisfy { mismatches[$0] == 0 })
+    }
+
+    @Test("when the object goes, its threads have ended: none outlives it")
+    func deinitEndsThreads() throws {
+        // Other tests start and end threads meanwhile, so this one follows its own threads by id
+        // (each part reads "PID/task/TID" from /proc/thread-self), not the process's thread count.
+        let parts = 3
+        let ids = UnsafeMutablePointer<String>.allocate(capacity: parts)
+        defer { ids.deinitialize(count: parts).deallocate() }
+        ids.initialize(repeating: "", count: parts)
+        var workers: WorkerThreads? = WorkerThreads(count: parts)
+        workers?.run { part in ids[part] = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? "" }
+        let tasks = (1..<parts).map { "/proc/" + ids[$0] }
+        #expect(Set((0..<parts).map { ids[$0] }).count == parts && !ids[0].isEmpty)
+        #expect(tasks.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        workers = nil
+        #expect(!tasks.contains { FileManager.default.fileExists(atPath: $0) })
     }
 }
