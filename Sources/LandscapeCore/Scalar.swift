@@ -1,4 +1,5 @@
 import CBLAS
+import CConvolution
 import RealModule
 
 /// The element types the numeric code is written for.
@@ -8,7 +9,8 @@ import RealModule
 /// about `eps^(2/3)` of the type, 5e-6 in Float but 4e-11 in Double, so only Double can tell a wrong
 /// backward rule from rounding.
 ///
-/// The BLAS entry points below are the only place where the two types differ.
+/// The BLAS entry points and the direct convolution below are the only place where the two types
+/// differ.
 public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable {
     /// `C = alpha * op(A) * op(B) + beta * C` for row-major matrices, where `op(A)` is `m x k`,
     /// `op(B)` is `k x n` and `C` is `m x n`; `lda`, `ldb`, `ldc` are the row strides as stored.
@@ -26,6 +28,18 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
 
     /// The inner product of `x` and `y` over `count` elements.
     static func dot(count: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self
+
+    /// Whether `convolve` runs on this processor for `outputs` output channels. Where it does not
+    /// (Double, a processor without AVX-512, a number of outputs not a multiple of 16), a
+    /// convolution unrolls its input and multiplies.
+    static func convolvesDirectly(outputs: Int) -> Bool
+
+    /// Output rows `rows` of the convolution of one zero-padded channels-last image
+    /// (`[..][paddedWidth][inputs]`) by `weight` (`[kernel][kernel][inputs][outputs]`) with
+    /// `stride`, into `output` (`[rows][outputWidth][outputs]`, starting at row `rows.lowerBound`).
+    static func convolve(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
+                         weight: UnsafePointer<Self>, outputs: Int, rows: Range<Int>, outputWidth: Int,
+                         output: UnsafeMutablePointer<Self>)
 }
 
 
@@ -56,6 +70,18 @@ extension Float: Scalar {
     public static func dot(count: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
         cblas_sdot(Int32(count), x, 1, y, 1)
     }
+
+    /// AVX-512 is looked up once.
+    private static let hasAVX512 = landscape_convolution_supported(16) != 0
+
+    public static func convolvesDirectly(outputs: Int) -> Bool { hasAVX512 && outputs > 0 && outputs % 16 == 0 }
+
+    public static func convolve(padded: UnsafePointer<Float>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
+                                weight: UnsafePointer<Float>, outputs: Int, rows: Range<Int>, outputWidth: Int,
+                                output: UnsafeMutablePointer<Float>) {
+        precondition(convolvesDirectly(outputs: outputs), "Float.convolve: not available for \(outputs) outputs")
+        landscape_convolve(padded, paddedWidth, inputs, kernel, stride, weight, outputs, rows.lowerBound, rows.upperBound, outputWidth, output)
+    }
 }
 
 extension Double: Scalar {
@@ -84,5 +110,14 @@ extension Double: Scalar {
     @inlinable
     public static func dot(count: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
         cblas_ddot(Int32(count), x, 1, y, 1)
+    }
+
+    /// Double convolutions unroll and multiply: the gradient checks want the plain sums.
+    public static func convolvesDirectly(outputs: Int) -> Bool { false }
+
+    public static func convolve(padded: UnsafePointer<Double>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
+                                weight: UnsafePointer<Double>, outputs: Int, rows: Range<Int>, outputWidth: Int,
+                                output: UnsafeMutablePointer<Double>) {
+        preconditionFailure("Double.convolve: no direct convolution in Double")
     }
 }

@@ -19,6 +19,10 @@ import LandscapeCore
 /// with few input channels and an output of its input's size stores them transposed
 /// (`unrollTransposed`).
 ///
+/// Where the processor has a direct convolution for the element type (`Scalar.convolve`: Float
+/// with AVX-512, outputs a multiple of 16), forward computes the output from zero-padded copies of
+/// the input images instead, without columns (`convolvesPadded`).
+///
 /// An evaluation pass that no backward follows applies the batch-norm after the convolution here
 /// (`absorb`).
 public final class Conv2d<T: Scalar> {
@@ -210,11 +214,10 @@ public final class Conv2d<T: Scalar> {
                 RowKernels.addToEveryRow(shift, values, rows: count, columns: outputs, floor: floor)
             }
         }
-        if inference && convolvesDirectly {
-            let (taps, zeros) = directOperands(width: x.shape.width)
+        if convolvesPadded(inference: inference) {
+            let weight = prepareDirectPass(x.shape)
             forEachRowChunk(y, pooling: pool?.size ?? 1) { rows in
-                SingleChannelConvolution.convolve(x.pointer, height: x.shape.height, width: x.shape.width, rows: rows, weight: taps,
-                                                  outputs: outputs, zeros: zeros, into: output.pointer + rows.lowerBound * outputs)
+                convolvePadded(x, rows: rows, outputShape: y, weight: weight)
                 finish(rows)
             }
             return Tensor(output.pointer, y)
@@ -228,21 +231,56 @@ public final class Conv2d<T: Scalar> {
         return Tensor(output.pointer, y)
     }
 
-    /// An inference pass of a 3x3, stride 1, padding 1 convolution of single-channel images
-    /// (a network's stem) with a multiple of 8 outputs is computed from the images directly
-    /// (`SingleChannelConvolution`).
-    private var convolvesDirectly: Bool { inputs == 1 && kernel == 3 && stride == 1 && padding == 1 && outputs % 8 == 0 }
-    private let directWeight = Buffer<T>(count: 0), zeroRow = Buffer<T>(count: 0)
+    /// A forward pass is convolved directly (`Scalar.convolve`) from zero-padded copies of its input
+    /// images where the processor and the number of outputs allow it, except where a convolution
+    /// reads its input as the columns as they are (pointwise) or a training pass keeps the columns
+    /// for backward (a first layer). The unrolled columns, and the GEMM's packed copy of them, are
+    /// then never written: each input value is read from cache by the `k * k` positions that use it.
+    private func convolvesPadded(inference: Bool) -> Bool {
+        T.convolvesDirectly(outputs: outputs) && !isPointwise && (inference || !keepsColumns)
+    }
 
-    /// The permuted weight as `[ky][kx][out]` and a row of `width` zeros, for `convolvesDirectly`.
-    private func directOperands(width: Int) -> (taps: UnsafePointer<T>, zeros: UnsafePointer<T>) {
+    /// The image `convolvePadded` last copied into the workspace's padded image, in this pass.
+    private var paddedImage: Int?
+    /// The permuted weight as `[ky][kx][in][out]`, each kernel position's weights a matrix with
+    /// a row of outputs for each input channel.
+    private let directWeight = Buffer<T>(count: 0)
+
+    /// Prepares a direct pass over inputs of shape `x`: the workspace's padded image is sized and
+    /// zeroed (only its interior is written afterwards), and `directWeight` filled, and returned.
+    private func prepareDirectPass(_ x: Shape) -> UnsafePointer<T> {
+        let count = (x.height + 2 * padding) * (x.width + 2 * padding) * inputs
+        workspace.padded.reserve(count)
+        workspace.padded.zero(count)
+        paddedImage = nil
         directWeight.reserve(patchSize * outputs)
         for o in 0..<outputs {
             for position in 0..<patchSize { directWeight.pointer[position * outputs + o] = permutedWeight.pointer[o * patchSize + position] }
         }
-        zeroRow.reserve(width)
-        zeroRow.pointer.update(repeating: 0, count: width)
-        return (UnsafePointer(directWeight.pointer), UnsafePointer(zeroRow.pointer))
+        return UnsafePointer(directWeight.pointer)
+    }
+
+    /// Output pixels `rows` (whole image rows) convolved directly into `output`, image by image, each
+    /// image copied into the padded one first.
+    private func convolvePadded(_ x: Tensor<T>, rows: Range<Int>, outputShape y: Shape, weight: UnsafePointer<T>) {
+        let paddedWidth = x.shape.width + 2 * padding
+        var imageRow = rows.lowerBound / y.width
+        while imageRow < rows.upperBound / y.width {
+            let (n, oy) = imageRow.quotientAndRemainder(dividingBy: y.height)
+            let last = min(y.height, oy + rows.upperBound / y.width - imageRow)
+            if paddedImage != n {
+                let rowValues = x.shape.width * inputs
+                for iy in 0..<x.shape.height {
+                    (workspace.padded.pointer + ((iy + padding) * paddedWidth + padding) * inputs)
+                        .update(from: x.pointer + n * x.shape.sampleSize + iy * rowValues, count: rowValues)
+                }
+                paddedImage = n
+            }
+            T.convolve(padded: workspace.padded.pointer, paddedWidth: paddedWidth, inputs: inputs, kernel: kernel, stride: stride,
+                       weight: weight, outputs: outputs, rows: oy..<last, outputWidth: y.width,
+                       output: output.pointer + imageRow * y.width * outputs)
+            imageRow += last - oy
+        }
     }
 
     /// Writes the gradients of this layer's parameters (overwriting) and returns the input gradient
@@ -407,4 +445,6 @@ public final class Conv2d<T: Scalar> {
 final class ConvolutionWorkspace<T: Scalar> {
     let columns = Buffer<T>(count: 0)
     let columnGradient = Buffer<T>(count: 0)
+    /// One input image with its zero border, for direct convolutions.
+    let padded = Buffer<T>(count: 0)
 }

@@ -5,8 +5,8 @@ import Testing
 /// An evaluation pass without backward folds each batch-norm into the convolution before it
 /// (`Conv2d.absorb`); it must give what convolving and then normalising gives, up to rounding.
 struct BatchNormFoldingTests {
-    /// The zoo's convolutional models, a convolution with a bias before its batch-norm, and stems
-    /// (computed from the image directly) on images of one row and of one column.
+    /// The zoo's convolutional models, a convolution with a bias before its batch-norm, and stems on
+    /// images of one row and of one column.
     static let networks: [String] = ["cnn", "resnet8", "conv with bias", "stem 1x2", "stem 3x1"]
 
     /// The input images' height and width.
@@ -34,8 +34,14 @@ struct BatchNormFoldingTests {
         ], inputShape: input)
         }
         network.initialize(seed: 5)
-        // Batch-norm far from the identity: scales of both signs, shifts, means and variances.
-        var generator = RandomGenerator(seed: 6)
+        randomizeNorms(network, seed: 6)
+        return network
+    }
+
+    /// Sets batch-norm far from the identity: scales of both signs, shifts, means and variances
+    /// (and biases).
+    static func randomizeNorms(_ network: Network<Double>, seed: UInt64) {
+        var generator = RandomGenerator(seed: seed)
         for vector in [network.parameters, network.state] {
             for entry in vector.layout.entries {
                 let values = vector.view(entry)
@@ -49,7 +55,6 @@ struct BatchNormFoldingTests {
                 }
             }
         }
-        return network
     }
 
     @Test("the folded pass gives the loss and accuracy of normalising after the convolution", arguments: networks)

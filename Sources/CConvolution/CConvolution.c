@@ -1,0 +1,94 @@
+// A direct convolution for channels-last images: no unrolled column matrix and no GEMM packing.
+//
+// The output is computed in tiles of `rows x columns` pixels by 16 or 32 output channels, their
+// sums held in AVX-512 registers (at most 28 of the 32) for the whole kernel. For each kernel
+// position and input channel, the tile's weights (one or two vectors of 16 outputs) are loaded once
+// and each pixel's input value is broadcast and multiplied into them. Input pixels come straight
+// from a zero-padded image, so every tile reads its neighbours without edge cases. This is the
+// register blocking of a GEMM micro-kernel (Goto and van de Geijn, "Anatomy of high-performance
+// matrix multiplication", ACM TOMS 34(3), 2008) with the unrolled matrix read in place.
+#include "CConvolution.h"
+
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+
+int landscape_convolution_supported(ptrdiff_t outputs) {
+    __builtin_cpu_init();
+    return outputs > 0 && outputs % 16 == 0 && __builtin_cpu_supports("avx512f");
+}
+
+/// The tile arguments: `input` the tile's top-left pixel at kernel position (0, 0); `pixel` and
+/// `row` the distances between the tile's neighbouring input pixels across and down; `line` between
+/// kernel rows; `weight` the tile's first output channel at kernel position (0, 0); `output` the
+/// tile's top-left output, `outputRow` apart down.
+#define TILE_PARAMETERS const float *input, ptrdiff_t pixel, ptrdiff_t row, ptrdiff_t line, ptrdiff_t kernel, \
+    ptrdiff_t inputs, const float *weight, ptrdiff_t outputs, float *output, ptrdiff_t outputRow
+#define TILE_ARGUMENTS input, pixel, row, line, kernel, inputs, weight, outputs, output, outputRow
+
+/// Fully unrolls the loop that follows (whose bounds are constants once `tile` is inlined).
+#define UNROLL _Pragma("clang loop unroll(full)")
+
+/// One tile of `ROWS x COLUMNS` pixels by `VECTORS` vectors of 16 outputs. The fixed bounds let the
+/// compiler unroll the pixel and vector loops and keep every sum in a register.
+AVX512 __attribute__((always_inline)) static inline void tile(TILE_PARAMETERS, const int ROWS, const int COLUMNS, const int VECTORS) {
+    __m512 sum[2][14][2];
+    UNROLL for (int i = 0; i < ROWS; i++)
+        UNROLL for (int j = 0; j < COLUMNS; j++)
+            UNROLL for (int v = 0; v < VECTORS; v++) sum[i][j][v] = _mm512_setzero_ps();
+    for (ptrdiff_t ky = 0; ky < kernel; ky++) {
+        for (ptrdiff_t kx = 0; kx < kernel; kx++) {
+            const float *source = input + ky * line + kx * inputs;
+            const float *taps = weight + (ky * kernel + kx) * inputs * outputs;
+            for (ptrdiff_t c = 0; c < inputs; c++) {
+                __m512 w[2];
+                UNROLL for (int v = 0; v < VECTORS; v++) w[v] = _mm512_loadu_ps(taps + c * outputs + 16 * v);
+                UNROLL for (int i = 0; i < ROWS; i++) {
+                    UNROLL for (int j = 0; j < COLUMNS; j++) {
+                        __m512 x = _mm512_set1_ps(source[i * row + j * pixel + c]);
+                        UNROLL for (int v = 0; v < VECTORS; v++) sum[i][j][v] = _mm512_fmadd_ps(x, w[v], sum[i][j][v]);
+                    }
+                }
+            }
+        }
+    }
+    UNROLL for (int i = 0; i < ROWS; i++)
+        UNROLL for (int j = 0; j < COLUMNS; j++)
+            UNROLL for (int v = 0; v < VECTORS; v++) _mm512_storeu_ps(output + i * outputRow + j * outputs + 16 * v, sum[i][j][v]);
+}
+
+typedef void (*Tile)(TILE_PARAMETERS);
+
+#define TILE(R, C, V) AVX512 static void tile_##R##_##C##_##V(TILE_PARAMETERS) { tile(TILE_ARGUMENTS, R, C, V); }
+#define ONE_ROW(V) TILE(1, 1, V) TILE(1, 2, V) TILE(1, 3, V) TILE(1, 4, V) TILE(1, 5, V) TILE(1, 6, V) TILE(1, 7, V) \
+    TILE(1, 8, V) TILE(1, 9, V) TILE(1, 10, V) TILE(1, 11, V) TILE(1, 12, V) TILE(1, 13, V) TILE(1, 14, V)
+#define TWO_ROWS(V) TILE(2, 1, V) TILE(2, 2, V) TILE(2, 3, V) TILE(2, 4, V) TILE(2, 5, V) TILE(2, 6, V) TILE(2, 7, V)
+ONE_ROW(1) ONE_ROW(2) TWO_ROWS(1) TWO_ROWS(2)
+
+#define ONE_ROW_TABLE(V) { tile_1_1_##V, tile_1_2_##V, tile_1_3_##V, tile_1_4_##V, tile_1_5_##V, tile_1_6_##V, tile_1_7_##V, \
+    tile_1_8_##V, tile_1_9_##V, tile_1_10_##V, tile_1_11_##V, tile_1_12_##V, tile_1_13_##V, tile_1_14_##V }
+#define TWO_ROWS_TABLE(V) { tile_2_1_##V, tile_2_2_##V, tile_2_3_##V, tile_2_4_##V, tile_2_5_##V, tile_2_6_##V, tile_2_7_##V }
+/// Tiles by vectors (1 or 2) and columns (1 to 14, or to 7 for two rows).
+static const Tile oneRow[2][14] = { ONE_ROW_TABLE(1), ONE_ROW_TABLE(2) };
+static const Tile twoRows[2][7] = { TWO_ROWS_TABLE(1), TWO_ROWS_TABLE(2) };
+
+void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel, ptrdiff_t stride,
+                        const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
+                        float *output) {
+    const ptrdiff_t vectors = outputs % 32 == 0 ? 2 : 1;
+    // Images up to 7 wide take two output rows per tile, so that a tile has up to 14 pixels.
+    const ptrdiff_t rowsPerTile = outputWidth <= 7 ? 2 : 1;
+    const ptrdiff_t line = paddedWidth * inputs, pixel = stride * inputs, row = stride * line;
+    const ptrdiff_t outputRow = outputWidth * outputs;
+    for (ptrdiff_t block = 0; block < outputs; block += 16 * vectors) {
+        for (ptrdiff_t oy = first; oy < last; oy += rowsPerTile) {
+            const int two = rowsPerTile == 2 && oy + 1 < last;
+            for (ptrdiff_t ox = 0; ox < outputWidth; ox += 14) {
+                const ptrdiff_t columns = outputWidth - ox < 14 ? outputWidth - ox : 14;
+                const Tile run = two ? twoRows[vectors - 1][columns - 1] : oneRow[vectors - 1][columns - 1];
+                run(padded + oy * row + ox * pixel, pixel, row, line, kernel, inputs, weight + block, outputs,
+                    output + (oy - first) * outputRow + ox * outputs + block, outputRow);
+            }
+        }
+    }
+}

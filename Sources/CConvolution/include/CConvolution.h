@@ -1,0 +1,19 @@
+#ifndef CCONVOLUTION_H
+#define CCONVOLUTION_H
+
+#include <stddef.h>
+
+/// Whether `landscape_convolve` runs on this CPU (it needs AVX-512F) for `outputs` output channels
+/// (a multiple of 16).
+int landscape_convolution_supported(ptrdiff_t outputs);
+
+/// Output rows `first ..< last` of the convolution of one zero-padded channels-last image:
+/// `output[oy][ox][o] = sum over (ky, kx, c) of padded[oy * stride + ky][ox * stride + kx][c] *
+/// weight[ky][kx][c][o]`, added in that order from zero, one fused multiply-add per term.
+/// `padded` is `[..][paddedWidth][inputs]`, `output` `[..][outputWidth][outputs]` (row `first`
+/// at `output + first * outputWidth * outputs`).
+void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel, ptrdiff_t stride,
+                        const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
+                        float *output);
+
+#endif

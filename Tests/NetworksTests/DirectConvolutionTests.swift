@@ -1,0 +1,78 @@
+import LandscapeCore
+import Networks
+import Testing
+
+/// Where the processor has AVX-512, a Float convolution's forward pass is computed directly from
+/// zero-padded images (`Scalar.convolve`), in tiles of up to 14 pixels of one output row, or two
+/// rows of up to 7 in narrow images, by 16 or 32 outputs. Elsewhere these tests check the unrolled
+/// path, against the same references.
+struct DirectConvolutionTests {
+    typealias Case = ConvolutionChunkTests.Case
+
+    static let cases = [
+        // Rows of two 14-pixel tiles by two vectors; chunks of 910 rows end inside images.
+        Case(inputs: 16, outputs: 32, kernel: 3, stride: 1, padding: 1, side: 28, batch: 6, first: false),
+        // One 14-pixel tile by one vector per row.
+        Case(inputs: 16, outputs: 16, kernel: 3, stride: 1, padding: 1, side: 14, batch: 9, first: false),
+        // Stride 2 to 7 x 7: two-row tiles and a last single row, two blocks of 32 outputs.
+        Case(inputs: 16, outputs: 64, kernel: 3, stride: 2, padding: 1, side: 14, batch: 5, first: false),
+        // A 5x5 kernel, stride 2, to 10 x 10; 48 outputs are three blocks of 16.
+        Case(inputs: 3, outputs: 48, kernel: 5, stride: 2, padding: 2, side: 19, batch: 4, first: false),
+        // A residual block's shortcut: 1x1, stride 2.
+        Case(inputs: 32, outputs: 16, kernel: 1, stride: 2, padding: 0, side: 14, batch: 3, first: false),
+        // No padding, 9 x 9 to 7 x 7.
+        Case(inputs: 8, outputs: 32, kernel: 3, stride: 1, padding: 0, side: 9, batch: 3, first: false),
+        // Rows of 14 + 14 + 2 pixels; images of one and of two pixels.
+        Case(inputs: 1, outputs: 16, kernel: 3, stride: 1, padding: 1, side: 30, batch: 2, first: false),
+        Case(inputs: 4, outputs: 16, kernel: 3, stride: 1, padding: 1, side: 1, batch: 3, first: false),
+        Case(inputs: 4, outputs: 32, kernel: 3, stride: 1, padding: 1, side: 2, batch: 3, first: false),
+    ]
+
+    @Test("Float forward, and the backward after it, against the definition", arguments: cases)
+    func againstDefinition(_ c: Case) {
+        let input = Shape(n: c.batch, height: c.side, width: c.side, channels: c.inputs)
+        let network = Network<Float>(layers: [.conv2d(name: "c", inputs: c.inputs, outputs: c.outputs, kernel: c.kernel,
+                                                      stride: c.stride, padding: c.padding, bias: false)],
+                                     inputShape: input, computesInputGradient: true)
+        network.initialize(seed: 13)
+        var generator = RandomGenerator(seed: 14)
+        let x = Buffer<Float>(count: input.count)
+        for i in 0..<input.count { x.pointer[i] = Float(generator.normal()) }
+        let y = network.forward(Tensor(x, input), mode: .train)
+        let dy = Buffer<Float>(count: y.shape.count)
+        for i in 0..<y.shape.count { dy.pointer[i] = Float(generator.normal()) }
+        let output = y.elements.map(Double.init)
+        let dx = network.backward(Tensor(dy, y.shape))!.elements.map(Double.init)
+
+        let (xs, ws, dys) = ((0..<input.count).map { Double(x.pointer[$0]) }, network.parameters["c.weight"].map(Double.init),
+                             (0..<y.shape.count).map { Double(dy.pointer[$0]) })
+        let expected = ConvolutionChunkTests.direct(c, x: xs, input: input, output: y.shape, weight: ws, dy: dys)
+        #expect(ConvolutionChunkTests.error(output, expected.output) < 1e-6)
+        #expect(ConvolutionChunkTests.error(network.gradients["c.weight"].map(Double.init), expected.weightGradient) < 1e-6)
+        #expect(ConvolutionChunkTests.error(dx, expected.inputGradient) < 1e-6)
+    }
+
+    @Test("zoo models evaluate in Float (batch-norm folded, first layers too) as in Double", arguments: ["cnn", "resnet8"])
+    func zooInFloat(_ name: String) {
+        let architecture = Architecture(family: name == "cnn" ? .cnn : .resnet, side: 28)
+        let (single, double) = (Network<Float>(architecture), Network<Double>(architecture))
+        double.initialize(seed: 15)
+        // Batch-norm far from the identity, as in the folding tests.
+        BatchNormFoldingTests.randomizeNorms(double, seed: 16)
+        let reference = double
+        for (to, from) in [(single.parameters, reference.parameters), (single.state, reference.state)] {
+            for i in 0..<from.count { to.pointer[i] = Float(from.pointer[i]) }
+        }
+        var generator = RandomGenerator(seed: 17)
+        let shape = Shape(n: 24, height: 28, width: 28, channels: 1)
+        let images = (0..<shape.count).map { _ in generator.normal() }
+        let labels = (0..<shape.n).map { _ in Int32(generator.integer(below: 10)) }
+        let evaluations = labels.withUnsafeBufferPointer { y in
+            var (xs, xd) = (images.map(Float.init), images)
+            return (xs.withUnsafeMutableBufferPointer { single.loss(Tensor($0.baseAddress!, shape), labels: y.baseAddress!) },
+                    xd.withUnsafeMutableBufferPointer { reference.loss(Tensor($0.baseAddress!, shape), labels: y.baseAddress!) })
+        }
+        #expect(evaluations.1.loss > 0.5, "batch-norm far from the identity gives a loss far from zero")
+        #expect(abs(evaluations.0.loss - evaluations.1.loss) < 1e-5 * evaluations.1.loss)
+    }
+}
