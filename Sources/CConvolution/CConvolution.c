@@ -21,10 +21,10 @@ int landscape_convolution_supported(ptrdiff_t outputs) {
 /// The tile arguments: `input` the tile's top-left pixel at kernel position (0, 0); `pixel` and
 /// `row` the distances between the tile's neighbouring input pixels across and down; `line` between
 /// kernel rows; `weight` the tile's first output channel at kernel position (0, 0); `output` the
-/// tile's top-left output, `outputRow` apart down.
+/// tile's top-left output, `outputRow` apart down; `accumulate` whether the sums are added to it.
 #define TILE_PARAMETERS const float *input, ptrdiff_t pixel, ptrdiff_t row, ptrdiff_t line, ptrdiff_t kernel, \
-    ptrdiff_t inputs, const float *weight, ptrdiff_t outputs, float *output, ptrdiff_t outputRow
-#define TILE_ARGUMENTS input, pixel, row, line, kernel, inputs, weight, outputs, output, outputRow
+    ptrdiff_t inputs, const float *weight, ptrdiff_t outputs, float *output, ptrdiff_t outputRow, int accumulate
+#define TILE_ARGUMENTS input, pixel, row, line, kernel, inputs, weight, outputs, output, outputRow, accumulate
 
 /// Fully unrolls the loop that follows (whose bounds are constants once `tile` is inlined).
 #define UNROLL _Pragma("clang loop unroll(full)")
@@ -52,9 +52,14 @@ AVX512 __attribute__((always_inline)) static inline void tile(TILE_PARAMETERS, c
             }
         }
     }
-    UNROLL for (int i = 0; i < ROWS; i++)
-        UNROLL for (int j = 0; j < COLUMNS; j++)
-            UNROLL for (int v = 0; v < VECTORS; v++) _mm512_storeu_ps(output + i * outputRow + j * outputs + 16 * v, sum[i][j][v]);
+    UNROLL for (int i = 0; i < ROWS; i++) {
+        UNROLL for (int j = 0; j < COLUMNS; j++) {
+            UNROLL for (int v = 0; v < VECTORS; v++) {
+                float *to = output + i * outputRow + j * outputs + 16 * v;
+                _mm512_storeu_ps(to, accumulate ? _mm512_add_ps(_mm512_loadu_ps(to), sum[i][j][v]) : sum[i][j][v]);
+            }
+        }
+    }
 }
 
 typedef void (*Tile)(TILE_PARAMETERS);
@@ -74,7 +79,7 @@ static const Tile twoRows[2][7] = { TWO_ROWS_TABLE(1), TWO_ROWS_TABLE(2) };
 
 void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel, ptrdiff_t stride,
                         const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
-                        float *output) {
+                        float *output, int accumulate) {
     const ptrdiff_t vectors = outputs % 32 == 0 ? 2 : 1;
     // Images up to 7 wide take two output rows per tile, so that a tile has up to 14 pixels.
     const ptrdiff_t rowsPerTile = outputWidth <= 7 ? 2 : 1;
@@ -87,7 +92,7 @@ void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t in
                 const ptrdiff_t columns = outputWidth - ox < 14 ? outputWidth - ox : 14;
                 const Tile run = two ? twoRows[vectors - 1][columns - 1] : oneRow[vectors - 1][columns - 1];
                 run(padded + oy * row + ox * pixel, pixel, row, line, kernel, inputs, weight + block, outputs,
-                    output + (oy - first) * outputRow + ox * outputs + block, outputRow);
+                    output + (oy - first) * outputRow + ox * outputs + block, outputRow, accumulate);
             }
         }
     }

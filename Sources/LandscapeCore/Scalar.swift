@@ -36,10 +36,11 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
 
     /// Output rows `rows` of the convolution of one zero-padded channels-last image
     /// (`[..][paddedWidth][inputs]`) by `weight` (`[kernel][kernel][inputs][outputs]`) with
-    /// `stride`, into `output` (`[rows][outputWidth][outputs]`, starting at row `rows.lowerBound`).
+    /// `stride`, into `output` (`[rows][outputWidth][outputs]`, starting at row `rows.lowerBound`),
+    /// or added to it (`accumulating`).
     static func convolve(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
                          weight: UnsafePointer<Self>, outputs: Int, rows: Range<Int>, outputWidth: Int,
-                         output: UnsafeMutablePointer<Self>)
+                         output: UnsafeMutablePointer<Self>, accumulating: Bool)
 }
 
 
@@ -78,9 +79,10 @@ extension Float: Scalar {
 
     public static func convolve(padded: UnsafePointer<Float>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
                                 weight: UnsafePointer<Float>, outputs: Int, rows: Range<Int>, outputWidth: Int,
-                                output: UnsafeMutablePointer<Float>) {
+                                output: UnsafeMutablePointer<Float>, accumulating: Bool) {
         precondition(convolvesDirectly(outputs: outputs), "Float.convolve: not available for \(outputs) outputs")
-        landscape_convolve(padded, paddedWidth, inputs, kernel, stride, weight, outputs, rows.lowerBound, rows.upperBound, outputWidth, output)
+        landscape_convolve(padded, paddedWidth, inputs, kernel, stride, weight, outputs, rows.lowerBound, rows.upperBound, outputWidth, output,
+                           accumulating ? 1 : 0)
     }
 }
 
@@ -117,7 +119,7 @@ extension Double: Scalar {
 
     public static func convolve(padded: UnsafePointer<Double>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
                                 weight: UnsafePointer<Double>, outputs: Int, rows: Range<Int>, outputWidth: Int,
-                                output: UnsafeMutablePointer<Double>) {
+                                output: UnsafeMutablePointer<Double>, accumulating: Bool) {
         preconditionFailure("Double.convolve: no direct convolution in Double")
     }
 }

@@ -215,9 +215,12 @@ public final class Conv2d<T: Scalar> {
             }
         }
         if convolvesPadded(inference: inference) {
-            let weight = prepareDirectPass(x.shape)
+            preparePaddedImage(x.shape, border: padding)
+            for o in 0..<outputs {
+                for position in 0..<patchSize { directWeight.pointer[position * outputs + o] = permutedWeight.pointer[o * patchSize + position] }
+            }
             forEachRowChunk(y, pooling: pool?.size ?? 1) { rows in
-                convolvePadded(x, rows: rows, outputShape: y, weight: weight)
+                convolvePadded(x, border: padding, stride: stride, rows: rows, outputShape: y, into: output.pointer + rows.lowerBound * outputs)
                 finish(rows)
             }
             return Tensor(output.pointer, y)
@@ -240,45 +243,53 @@ public final class Conv2d<T: Scalar> {
         T.convolvesDirectly(outputs: outputs) && !isPointwise && (inference || !keepsColumns)
     }
 
+    /// With stride 1, the input gradient is itself a convolution: of the output gradient with a
+    /// border of `k - 1 - p` zeros, by the weight turned by 180 degrees with inputs and outputs
+    /// swapped, `dx[i] = sum over (ky, kx, o) of dy[i + p - (ky, kx)][o] * w[o][:][ky][kx]`. Where the
+    /// processor has the direct convolution for `in` outputs, backward computes it so, instead of
+    /// multiplying into column gradients and folding them back.
+    private var backsDirectly: Bool {
+        computesInputGradient && stride == 1 && !isPointwise && padding < kernel && T.convolvesDirectly(outputs: inputs)
+    }
+
     /// The image `convolvePadded` last copied into the workspace's padded image, in this pass.
     private var paddedImage: Int?
-    /// The permuted weight as `[ky][kx][in][out]`, each kernel position's weights a matrix with
-    /// a row of outputs for each input channel.
+    /// The weight as the direct convolution of the current pass reads it, `[ky][kx][from][to]`: for
+    /// forward the permuted weight with `from` the inputs, for `backsDirectly` the turned one with
+    /// `from` the outputs.
     private let directWeight = Buffer<T>(count: 0)
 
-    /// Prepares a direct pass over inputs of shape `x`: the workspace's padded image is sized and
-    /// zeroed (only its interior is written afterwards), and `directWeight` filled, and returned.
-    private func prepareDirectPass(_ x: Shape) -> UnsafePointer<T> {
-        let count = (x.height + 2 * padding) * (x.width + 2 * padding) * inputs
+    /// Sizes and zeroes the workspace's padded image for images of shape `x` with a zero border of
+    /// `border` pixels; `convolvePadded` then writes only its interior.
+    private func preparePaddedImage(_ x: Shape, border: Int) {
+        let count = (x.height + 2 * border) * (x.width + 2 * border) * x.channels
         workspace.padded.reserve(count)
         workspace.padded.zero(count)
         paddedImage = nil
         directWeight.reserve(patchSize * outputs)
-        for o in 0..<outputs {
-            for position in 0..<patchSize { directWeight.pointer[position * outputs + o] = permutedWeight.pointer[o * patchSize + position] }
-        }
-        return UnsafePointer(directWeight.pointer)
     }
 
-    /// Output pixels `rows` (whole image rows) convolved directly into `output`, image by image, each
-    /// image copied into the padded one first.
-    private func convolvePadded(_ x: Tensor<T>, rows: Range<Int>, outputShape y: Shape, weight: UnsafePointer<T>) {
-        let paddedWidth = x.shape.width + 2 * padding
+    /// Output pixels `rows` (whole image rows) of convolving images `x`, with a zero border of
+    /// `border` pixels, by `directWeight` with `stride`, into images of shape `y`: written to `into`
+    /// (row `rows.lowerBound`) or added to it, image by image, each copied into the padded one first.
+    private func convolvePadded(_ x: Tensor<T>, border: Int, stride: Int, rows: Range<Int>, outputShape y: Shape,
+                                into: UnsafeMutablePointer<T>, accumulating: Bool = false) {
+        let (width, channels) = (x.shape.width, x.shape.channels)
+        let paddedWidth = width + 2 * border
         var imageRow = rows.lowerBound / y.width
         while imageRow < rows.upperBound / y.width {
             let (n, oy) = imageRow.quotientAndRemainder(dividingBy: y.height)
             let last = min(y.height, oy + rows.upperBound / y.width - imageRow)
             if paddedImage != n {
-                let rowValues = x.shape.width * inputs
                 for iy in 0..<x.shape.height {
-                    (workspace.padded.pointer + ((iy + padding) * paddedWidth + padding) * inputs)
-                        .update(from: x.pointer + n * x.shape.sampleSize + iy * rowValues, count: rowValues)
+                    (workspace.padded.pointer + ((iy + border) * paddedWidth + border) * channels)
+                        .update(from: x.pointer + n * x.shape.sampleSize + iy * width * channels, count: width * channels)
                 }
                 paddedImage = n
             }
-            T.convolve(padded: workspace.padded.pointer, paddedWidth: paddedWidth, inputs: inputs, kernel: kernel, stride: stride,
-                       weight: weight, outputs: outputs, rows: oy..<last, outputWidth: y.width,
-                       output: output.pointer + imageRow * y.width * outputs)
+            T.convolve(padded: workspace.padded.pointer, paddedWidth: paddedWidth, inputs: channels, kernel: kernel, stride: stride,
+                       weight: directWeight.pointer, outputs: y.channels, rows: oy..<last, outputWidth: y.width,
+                       output: into + (imageRow * y.width - rows.lowerBound) * y.channels, accumulating: accumulating)
             imageRow += last - oy
         }
     }
@@ -294,15 +305,28 @@ public final class Conv2d<T: Scalar> {
         permute(weight, permutedWeight.pointer, toColumnOrder: true)
         if computesInputGradient && target == nil {
             inputGradient.reserve(x.shape.count)
-            if !isPointwise { inputGradient.pointer.update(repeating: 0, count: x.shape.count) }
+            if !isPointwise && !backsDirectly { inputGradient.pointer.update(repeating: 0, count: x.shape.count) }
         }
         let dx = target?.pointer ?? inputGradient.pointer
+        if backsDirectly {
+            preparePaddedImage(y, border: kernel - 1 - padding)
+            let area = kernel * kernel
+            for o in 0..<outputs {
+                for c in 0..<inputs {
+                    for position in 0..<area {
+                        directWeight.pointer[((area - 1 - position) * outputs + o) * inputs + c] = weight[(o * inputs + c) * area + position]
+                    }
+                }
+            }
+            convolvePadded(dy, border: kernel - 1 - padding, stride: 1, rows: 0..<x.shape.pixels, outputShape: x.shape, into: dx,
+                           accumulating: target != nil)
+        }
         forEachChunk(of: x, outputShape: y, unrolling: !keepsColumns) { rows, cols in
             let g = dy.pointer + rows.lowerBound * outputs
             T.gemm(transposeA: true, transposeB: columnsTransposed, m: outputs, n: patchSize, k: rows.count,
                    alpha: 1, a: g, lda: outputs, b: cols, ldb: columnStride(rows), beta: rows.lowerBound == 0 ? 0 : 1,
                    c: permutedGradient.pointer, ldc: patchSize)
-            guard computesInputGradient else { return }
+            guard computesInputGradient && !backsDirectly else { return }
             if isPointwise {
                 T.gemm(transposeA: false, transposeB: false, m: rows.count, n: patchSize, k: outputs,
                        alpha: 1, a: g, lda: outputs, b: permutedWeight.pointer, ldb: patchSize, beta: target == nil ? 0 : 1,

@@ -4,8 +4,9 @@ import Testing
 
 /// Where the processor has AVX-512, a Float convolution's forward pass is computed directly from
 /// zero-padded images (`Scalar.convolve`), in tiles of up to 14 pixels of one output row, or two
-/// rows of up to 7 in narrow images, by 16 or 32 outputs. Elsewhere these tests check the unrolled
-/// path, against the same references.
+/// rows of up to 7 in narrow images, by 16 or 32 outputs; so is the input gradient of a stride-1
+/// convolution with a multiple of 16 inputs. Elsewhere these tests check the unrolled path, against
+/// the same references.
 struct DirectConvolutionTests {
     typealias Case = ConvolutionChunkTests.Case
 
@@ -22,6 +23,11 @@ struct DirectConvolutionTests {
         Case(inputs: 32, outputs: 16, kernel: 1, stride: 2, padding: 0, side: 14, batch: 3, first: false),
         // No padding, 9 x 9 to 7 x 7.
         Case(inputs: 8, outputs: 32, kernel: 3, stride: 1, padding: 0, side: 9, batch: 3, first: false),
+        // Input gradients of stride 1 with 16 or 32 inputs are convolutions of the output gradient
+        // (`backsDirectly`), here with borders of 2: from 16 outputs, and from 8 outputs, whose
+        // forward pass unrolls.
+        Case(inputs: 32, outputs: 16, kernel: 3, stride: 1, padding: 0, side: 9, batch: 3, first: false),
+        Case(inputs: 16, outputs: 8, kernel: 5, stride: 1, padding: 2, side: 10, batch: 2, first: false),
         // Rows of 14 + 14 + 2 pixels; images of one and of two pixels.
         Case(inputs: 1, outputs: 16, kernel: 3, stride: 1, padding: 1, side: 30, batch: 2, first: false),
         Case(inputs: 4, outputs: 16, kernel: 3, stride: 1, padding: 1, side: 1, batch: 3, first: false),

@@ -11,9 +11,9 @@ int landscape_convolution_supported(ptrdiff_t outputs);
 /// `output[oy][ox][o] = sum over (ky, kx, c) of padded[oy * stride + ky][ox * stride + kx][c] *
 /// weight[ky][kx][c][o]`, added in that order from zero, one fused multiply-add per term.
 /// `padded` is `[..][paddedWidth][inputs]`, `output` `[..][outputWidth][outputs]` (row `first`
-/// at `output + first * outputWidth * outputs`).
+/// at `output + first * outputWidth * outputs`). With `accumulate`, the sums are added to `output`.
 void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel, ptrdiff_t stride,
                         const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
-                        float *output);
+                        float *output, int accumulate);
 
 #endif
