@@ -31,7 +31,10 @@ int landscape_convolution_supported(ptrdiff_t outputs) {
 
 /// One tile of `ROWS x COLUMNS` pixels by `VECTORS` vectors of 16 outputs. The fixed bounds let the
 /// compiler unroll the pixel and vector loops and keep every sum in a register.
-AVX512 __attribute__((always_inline)) static inline void tile(TILE_PARAMETERS, const int ROWS, const int COLUMNS, const int VECTORS) {
+/// `PIXEL`, when not 0, is `pixel` as a constant, so that the pixels' addresses are one register
+/// plus fixed offsets.
+AVX512 __attribute__((always_inline)) static inline void tile(TILE_PARAMETERS, const int ROWS, const int COLUMNS, const int VECTORS,
+                                                             const int PIXEL) {
     __m512 sum[2][14][2];
     UNROLL for (int i = 0; i < ROWS; i++)
         UNROLL for (int j = 0; j < COLUMNS; j++)
@@ -45,7 +48,7 @@ AVX512 __attribute__((always_inline)) static inline void tile(TILE_PARAMETERS, c
                 UNROLL for (int v = 0; v < VECTORS; v++) w[v] = _mm512_loadu_ps(taps + c * outputs + 16 * v);
                 UNROLL for (int i = 0; i < ROWS; i++) {
                     UNROLL for (int j = 0; j < COLUMNS; j++) {
-                        __m512 x = _mm512_set1_ps(source[i * row + j * pixel + c]);
+                        __m512 x = _mm512_set1_ps(source[i * row + j * (PIXEL ? PIXEL : pixel) + c]);
                         UNROLL for (int v = 0; v < VECTORS; v++) sum[i][j][v] = _mm512_fmadd_ps(x, w[v], sum[i][j][v]);
                     }
                 }
@@ -64,7 +67,7 @@ AVX512 __attribute__((always_inline)) static inline void tile(TILE_PARAMETERS, c
 
 typedef void (*Tile)(TILE_PARAMETERS);
 
-#define TILE(R, C, V) AVX512 static void tile_##R##_##C##_##V(TILE_PARAMETERS) { tile(TILE_ARGUMENTS, R, C, V); }
+#define TILE(R, C, V) AVX512 static void tile_##R##_##C##_##V(TILE_PARAMETERS) { tile(TILE_ARGUMENTS, R, C, V, 0); }
 #define ONE_ROW(V) TILE(1, 1, V) TILE(1, 2, V) TILE(1, 3, V) TILE(1, 4, V) TILE(1, 5, V) TILE(1, 6, V) TILE(1, 7, V) \
     TILE(1, 8, V) TILE(1, 9, V) TILE(1, 10, V) TILE(1, 11, V) TILE(1, 12, V) TILE(1, 13, V) TILE(1, 14, V)
 #define TWO_ROWS(V) TILE(2, 1, V) TILE(2, 2, V) TILE(2, 3, V) TILE(2, 4, V) TILE(2, 5, V) TILE(2, 6, V) TILE(2, 7, V)
@@ -76,6 +79,22 @@ ONE_ROW(1) ONE_ROW(2) TWO_ROWS(1) TWO_ROWS(2)
 /// Tiles by vectors (1 or 2) and columns (1 to 14, or to 7 for two rows).
 static const Tile oneRow[2][14] = { ONE_ROW_TABLE(1), ONE_ROW_TABLE(2) };
 static const Tile twoRows[2][7] = { TWO_ROWS_TABLE(1), TWO_ROWS_TABLE(2) };
+
+/// The whole tiles (14 pixels) of stride-1 convolutions of 16, 32 or 64 channels, with the distance
+/// between pixels a constant, by vectors and channels.
+#define FIXED(R, C, V, P) AVX512 static void fixed_##R##_##C##_##V##_##P(TILE_PARAMETERS) { tile(TILE_ARGUMENTS, R, C, V, P); }
+#define FIXED_CHANNELS(R, C, V) FIXED(R, C, V, 16) FIXED(R, C, V, 32) FIXED(R, C, V, 64)
+FIXED_CHANNELS(1, 14, 1) FIXED_CHANNELS(1, 14, 2) FIXED_CHANNELS(2, 7, 1) FIXED_CHANNELS(2, 7, 2)
+#define FIXED_TABLE(R, C, V) { fixed_##R##_##C##_##V##_16, fixed_##R##_##C##_##V##_32, fixed_##R##_##C##_##V##_64 }
+static const Tile fixedOneRow[2][3] = { FIXED_TABLE(1, 14, 1), FIXED_TABLE(1, 14, 2) };
+static const Tile fixedTwoRows[2][3] = { FIXED_TABLE(2, 7, 1), FIXED_TABLE(2, 7, 2) };
+
+/// The tile for `rows` (1 or 2) by `columns` pixels `pixel` values apart, of `vectors` vectors.
+static Tile chooseTile(ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t vectors, ptrdiff_t pixel) {
+    const int fixed = pixel == 16 ? 0 : pixel == 32 ? 1 : pixel == 64 ? 2 : -1;
+    if (rows == 2) return columns == 7 && fixed >= 0 ? fixedTwoRows[vectors - 1][fixed] : twoRows[vectors - 1][columns - 1];
+    return columns == 14 && fixed >= 0 ? fixedOneRow[vectors - 1][fixed] : oneRow[vectors - 1][columns - 1];
+}
 
 void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel, ptrdiff_t stride,
                         const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
@@ -90,9 +109,68 @@ void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t in
             const int two = rowsPerTile == 2 && oy + 1 < last;
             for (ptrdiff_t ox = 0; ox < outputWidth; ox += 14) {
                 const ptrdiff_t columns = outputWidth - ox < 14 ? outputWidth - ox : 14;
-                const Tile run = two ? twoRows[vectors - 1][columns - 1] : oneRow[vectors - 1][columns - 1];
+                const Tile run = chooseTile(two ? 2 : 1, columns, vectors, pixel);
                 run(padded + oy * row + ox * pixel, pixel, row, line, kernel, inputs, weight + block, outputs,
                     output + (oy - first) * outputRow + ox * outputs + block, outputRow, accumulate);
+            }
+        }
+    }
+}
+
+/// The weight gradient's terms of one image for `CHANNELS` input channels by `VECTORS` vectors of
+/// 16 outputs at one kernel position, added to `to` (`[CHANNELS][outputs]`): `input` is the first
+/// channel at output pixel (0, 0) and kernel position, `pixel` and `row` the distances between
+/// neighbouring output pixels' inputs; `gradient` the output gradient at the first output.
+AVX512 __attribute__((always_inline)) static inline void gradientTile(const float *input, ptrdiff_t pixel, ptrdiff_t row,
+                                                                     const float *gradient, ptrdiff_t outputs, ptrdiff_t outputHeight,
+                                                                     ptrdiff_t outputWidth, float *to, const int CHANNELS, const int VECTORS) {
+    __m512 sum[16][4];
+    UNROLL for (int c = 0; c < CHANNELS; c++)
+        UNROLL for (int v = 0; v < VECTORS; v++) sum[c][v] = _mm512_setzero_ps();
+    for (ptrdiff_t oy = 0; oy < outputHeight; oy++) {
+        const float *x = input + oy * row, *g = gradient + oy * outputWidth * outputs;
+        for (ptrdiff_t ox = 0; ox < outputWidth; ox++, x += pixel, g += outputs) {
+            __m512 dy[4];
+            UNROLL for (int v = 0; v < VECTORS; v++) dy[v] = _mm512_loadu_ps(g + 16 * v);
+            UNROLL for (int c = 0; c < CHANNELS; c++) {
+                __m512 value = _mm512_set1_ps(x[c]);
+                UNROLL for (int v = 0; v < VECTORS; v++) sum[c][v] = _mm512_fmadd_ps(value, dy[v], sum[c][v]);
+            }
+        }
+    }
+    UNROLL for (int c = 0; c < CHANNELS; c++) {
+        UNROLL for (int v = 0; v < VECTORS; v++) {
+            float *at = to + c * outputs + 16 * v;
+            _mm512_storeu_ps(at, _mm512_add_ps(_mm512_loadu_ps(at), sum[c][v]));
+        }
+    }
+}
+
+#define GRADIENT_PARAMETERS const float *input, ptrdiff_t pixel, ptrdiff_t row, const float *gradient, ptrdiff_t outputs, \
+    ptrdiff_t outputHeight, ptrdiff_t outputWidth, float *to
+typedef void (*GradientTile)(GRADIENT_PARAMETERS);
+#define GRADIENT_TILE(C, V) AVX512 static void gradient_##C##_##V(GRADIENT_PARAMETERS) { \
+    gradientTile(input, pixel, row, gradient, outputs, outputHeight, outputWidth, to, C, V); }
+GRADIENT_TILE(16, 1) GRADIENT_TILE(8, 2) GRADIENT_TILE(4, 4) GRADIENT_TILE(1, 1) GRADIENT_TILE(1, 2) GRADIENT_TILE(1, 4)
+/// By vectors (1, 2 or 4): tiles of 16 sums, and of one channel for channels left over.
+static const GradientTile gradientTiles[4] = { gradient_16_1, gradient_8_2, NULL, gradient_4_4 };
+static const GradientTile channelTiles[4] = { gradient_1_1, gradient_1_2, NULL, gradient_1_4 };
+
+void landscape_convolution_weight_gradient(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel,
+                                           ptrdiff_t stride, const float *gradient, ptrdiff_t outputs, ptrdiff_t outputHeight,
+                                           ptrdiff_t outputWidth, float *weightGradient) {
+    const ptrdiff_t vectors = outputs % 64 == 0 ? 4 : outputs % 32 == 0 ? 2 : 1, channels = 16 / vectors;
+    const ptrdiff_t line = paddedWidth * inputs, pixel = stride * inputs, row = stride * line;
+    for (ptrdiff_t ky = 0; ky < kernel; ky++) {
+        for (ptrdiff_t kx = 0; kx < kernel; kx++) {
+            const float *tap = padded + ky * line + kx * inputs;
+            float *to = weightGradient + (ky * kernel + kx) * inputs * outputs;
+            for (ptrdiff_t c = 0; c < inputs;) {
+                const int whole = inputs - c >= channels;
+                const GradientTile run = whole ? gradientTiles[vectors - 1] : channelTiles[vectors - 1];
+                for (ptrdiff_t block = 0; block < outputs; block += 16 * vectors)
+                    run(tap + c, pixel, row, gradient + block, outputs, outputHeight, outputWidth, to + c * outputs + block);
+                c += whole ? channels : 1;
             }
         }
     }

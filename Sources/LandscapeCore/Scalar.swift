@@ -41,6 +41,13 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
     static func convolve(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
                          weight: UnsafePointer<Self>, outputs: Int, rows: Range<Int>, outputWidth: Int,
                          output: UnsafeMutablePointer<Self>, accumulating: Bool)
+
+    /// Adds one image's terms of the gradient of that convolution's weight to `weightGradient`
+    /// (`[kernel][kernel][inputs][outputs]`), for the output gradient `gradient`
+    /// (`[outputHeight][outputWidth][outputs]`).
+    static func convolutionWeightGradient(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
+                                          gradient: UnsafePointer<Self>, outputs: Int, outputHeight: Int, outputWidth: Int,
+                                          weightGradient: UnsafeMutablePointer<Self>)
 }
 
 
@@ -84,6 +91,14 @@ extension Float: Scalar {
         landscape_convolve(padded, paddedWidth, inputs, kernel, stride, weight, outputs, rows.lowerBound, rows.upperBound, outputWidth, output,
                            accumulating ? 1 : 0)
     }
+
+    public static func convolutionWeightGradient(padded: UnsafePointer<Float>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
+                                                 gradient: UnsafePointer<Float>, outputs: Int, outputHeight: Int, outputWidth: Int,
+                                                 weightGradient: UnsafeMutablePointer<Float>) {
+        precondition(convolvesDirectly(outputs: outputs), "Float.convolutionWeightGradient: not available for \(outputs) outputs")
+        landscape_convolution_weight_gradient(padded, paddedWidth, inputs, kernel, stride, gradient, outputs, outputHeight, outputWidth,
+                                              weightGradient)
+    }
 }
 
 extension Double: Scalar {
@@ -121,5 +136,11 @@ extension Double: Scalar {
                                 weight: UnsafePointer<Double>, outputs: Int, rows: Range<Int>, outputWidth: Int,
                                 output: UnsafeMutablePointer<Double>, accumulating: Bool) {
         preconditionFailure("Double.convolve: no direct convolution in Double")
+    }
+
+    public static func convolutionWeightGradient(padded: UnsafePointer<Double>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
+                                                 gradient: UnsafePointer<Double>, outputs: Int, outputHeight: Int, outputWidth: Int,
+                                                 weightGradient: UnsafeMutablePointer<Double>) {
+        preconditionFailure("Double.convolutionWeightGradient: no direct convolution in Double")
     }
 }

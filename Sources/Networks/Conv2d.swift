@@ -269,24 +269,29 @@ public final class Conv2d<T: Scalar> {
         directWeight.reserve(patchSize * outputs)
     }
 
+    /// Copies image `n` of `x` into the interior of the workspace's padded image, unless it is there.
+    private func padImage(_ n: Int, of x: Tensor<T>, border: Int) {
+        guard paddedImage != n else { return }
+        let (width, channels) = (x.shape.width, x.shape.channels)
+        let paddedWidth = width + 2 * border
+        for iy in 0..<x.shape.height {
+            (workspace.padded.pointer + ((iy + border) * paddedWidth + border) * channels)
+                .update(from: x.pointer + n * x.shape.sampleSize + iy * width * channels, count: width * channels)
+        }
+        paddedImage = n
+    }
+
     /// Output pixels `rows` (whole image rows) of convolving images `x`, with a zero border of
     /// `border` pixels, by `directWeight` with `stride`, into images of shape `y`: written to `into`
     /// (row `rows.lowerBound`) or added to it, image by image, each copied into the padded one first.
     private func convolvePadded(_ x: Tensor<T>, border: Int, stride: Int, rows: Range<Int>, outputShape y: Shape,
                                 into: UnsafeMutablePointer<T>, accumulating: Bool = false) {
-        let (width, channels) = (x.shape.width, x.shape.channels)
-        let paddedWidth = width + 2 * border
+        let (paddedWidth, channels) = (x.shape.width + 2 * border, x.shape.channels)
         var imageRow = rows.lowerBound / y.width
         while imageRow < rows.upperBound / y.width {
             let (n, oy) = imageRow.quotientAndRemainder(dividingBy: y.height)
             let last = min(y.height, oy + rows.upperBound / y.width - imageRow)
-            if paddedImage != n {
-                for iy in 0..<x.shape.height {
-                    (workspace.padded.pointer + ((iy + border) * paddedWidth + border) * channels)
-                        .update(from: x.pointer + n * x.shape.sampleSize + iy * width * channels, count: width * channels)
-                }
-                paddedImage = n
-            }
+            padImage(n, of: x, border: border)
             T.convolve(padded: workspace.padded.pointer, paddedWidth: paddedWidth, inputs: channels, kernel: kernel, stride: stride,
                        weight: directWeight.pointer, outputs: y.channels, rows: oy..<last, outputWidth: y.width,
                        output: into + (imageRow * y.width - rows.lowerBound) * y.channels, accumulating: accumulating)
@@ -321,15 +326,50 @@ public final class Conv2d<T: Scalar> {
             convolvePadded(dy, border: kernel - 1 - padding, stride: 1, rows: 0..<x.shape.pixels, outputShape: x.shape, into: dx,
                            accumulating: target != nil)
         }
-        forEachChunk(of: x, outputShape: y, unrolling: !keepsColumns) { rows, cols in
+        if weighsDirectly {
+            preparePaddedImage(x.shape, border: padding)
+            directGradient.reserve(patchSize * outputs)
+            directGradient.zero(patchSize * outputs)
+            for n in 0..<x.shape.n {
+                padImage(n, of: x, border: padding)
+                T.convolutionWeightGradient(padded: workspace.padded.pointer, paddedWidth: x.shape.width + 2 * padding, inputs: inputs,
+                                            kernel: kernel, stride: stride, gradient: dy.pointer + n * y.sampleSize, outputs: outputs,
+                                            outputHeight: y.height, outputWidth: y.width, weightGradient: directGradient.pointer)
+            }
+            for o in 0..<outputs {
+                for position in 0..<patchSize { permutedGradient.pointer[o * patchSize + position] = directGradient.pointer[position * outputs + o] }
+            }
+        }
+        if !weighsDirectly || (computesInputGradient && !backsDirectly) {
+            backwardByColumns(dy, x: x, outputShape: y, into: dx, adding: target != nil)
+        }
+        permute(permutedGradient.pointer, weightGradient, toColumnOrder: false)
+        if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, into: biasGradient) }
+        return computesInputGradient ? Tensor(dx, x.shape) : nil
+    }
+
+    /// The weight gradient is computed directly too (`Scalar.convolutionWeightGradient`), image by
+    /// image from the padded input, where forward could have been, except in a first layer, which
+    /// keeps its columns.
+    private var weighsDirectly: Bool { T.convolvesDirectly(outputs: outputs) && !isPointwise && !keepsColumns }
+    /// The weight gradient as the direct kernel adds it up, `[ky][kx][in][out]`.
+    private let directGradient = Buffer<T>(count: 0)
+
+    /// The unrolled backward, a chunk of columns at a time: the weight gradient unless computed
+    /// directly, `dW' = dy^T * cols` into `permutedGradient`, and the input gradient unless computed
+    /// directly, `dcols = dy * W'` folded onto `dx` (which holds zeros or, `adding`, a gradient).
+    private func backwardByColumns(_ dy: Tensor<T>, x: Tensor<T>, outputShape y: Shape, into dx: UnsafeMutablePointer<T>, adding: Bool) {
+        forEachChunk(of: x, outputShape: y, unrolling: !keepsColumns && !weighsDirectly) { rows, cols in
             let g = dy.pointer + rows.lowerBound * outputs
-            T.gemm(transposeA: true, transposeB: columnsTransposed, m: outputs, n: patchSize, k: rows.count,
-                   alpha: 1, a: g, lda: outputs, b: cols, ldb: columnStride(rows), beta: rows.lowerBound == 0 ? 0 : 1,
-                   c: permutedGradient.pointer, ldc: patchSize)
+            if !weighsDirectly {
+                T.gemm(transposeA: true, transposeB: columnsTransposed, m: outputs, n: patchSize, k: rows.count,
+                       alpha: 1, a: g, lda: outputs, b: cols, ldb: columnStride(rows), beta: rows.lowerBound == 0 ? 0 : 1,
+                       c: permutedGradient.pointer, ldc: patchSize)
+            }
             guard computesInputGradient && !backsDirectly else { return }
             if isPointwise {
                 T.gemm(transposeA: false, transposeB: false, m: rows.count, n: patchSize, k: outputs,
-                       alpha: 1, a: g, lda: outputs, b: permutedWeight.pointer, ldb: patchSize, beta: target == nil ? 0 : 1,
+                       alpha: 1, a: g, lda: outputs, b: permutedWeight.pointer, ldb: patchSize, beta: adding ? 1 : 0,
                        c: dx, ldc: patchSize)
                 return
             }
@@ -339,9 +379,6 @@ public final class Conv2d<T: Scalar> {
                    c: workspace.columnGradient.pointer, ldc: patchSize)
             fold(workspace.columnGradient.pointer, rows: rows, into: dx, inputShape: x.shape, outputShape: y)
         }
-        permute(permutedGradient.pointer, weightGradient, toColumnOrder: false)
-        if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, into: biasGradient) }
-        return computesInputGradient ? Tensor(dx, x.shape) : nil
     }
 
     /// Calls `body(column, pixel, count)` for every row in `rows` (whole output image rows) of the
