@@ -43,12 +43,14 @@ AVX512 __attribute__((always_inline)) static inline void tile(TILE_PARAMETERS, c
         for (ptrdiff_t kx = 0; kx < kernel; kx++) {
             const float *source = input + ky * line + kx * inputs;
             const float *taps = weight + (ky * kernel + kx) * inputs * outputs;
-            for (ptrdiff_t c = 0; c < inputs; c++) {
+            // Pointers stepped through the channels, so that the addresses have no index register.
+            const float *const end = source + inputs;
+            for (; source < end; source++, taps += outputs) {
                 __m512 w[2];
-                UNROLL for (int v = 0; v < VECTORS; v++) w[v] = _mm512_loadu_ps(taps + c * outputs + 16 * v);
+                UNROLL for (int v = 0; v < VECTORS; v++) w[v] = _mm512_loadu_ps(taps + 16 * v);
                 UNROLL for (int i = 0; i < ROWS; i++) {
                     UNROLL for (int j = 0; j < COLUMNS; j++) {
-                        __m512 x = _mm512_set1_ps(source[i * row + j * (PIXEL ? PIXEL : pixel) + c]);
+                        __m512 x = _mm512_set1_ps(source[i * row + j * (PIXEL ? PIXEL : pixel)]);
                         UNROLL for (int v = 0; v < VECTORS; v++) sum[i][j][v] = _mm512_fmadd_ps(x, w[v], sum[i][j][v]);
                     }
                 }
