@@ -82,18 +82,19 @@ ONE_ROW(1) ONE_ROW(2) TWO_ROWS(1) TWO_ROWS(2)
 static const Tile oneRow[2][14] = { ONE_ROW_TABLE(1), ONE_ROW_TABLE(2) };
 static const Tile twoRows[2][7] = { TWO_ROWS_TABLE(1), TWO_ROWS_TABLE(2) };
 
-/// The whole tiles (14 pixels) of stride-1 convolutions of 16, 32 or 64 channels, with the distance
-/// between pixels a constant, by vectors and channels.
+/// The whole tiles (14 pixels) of stride-1 convolutions of 1 (a stem), 16, 32 or 64 channels, with
+/// the distance between pixels a constant, by vectors and channels.
 #define FIXED(R, C, V, P) AVX512 static void fixed_##R##_##C##_##V##_##P(TILE_PARAMETERS) { tile(TILE_ARGUMENTS, R, C, V, P); }
-#define FIXED_CHANNELS(R, C, V) FIXED(R, C, V, 16) FIXED(R, C, V, 32) FIXED(R, C, V, 64)
+#define FIXED_CHANNELS(R, C, V) FIXED(R, C, V, 1) FIXED(R, C, V, 16) FIXED(R, C, V, 32) FIXED(R, C, V, 64)
 FIXED_CHANNELS(1, 14, 1) FIXED_CHANNELS(1, 14, 2) FIXED_CHANNELS(2, 7, 1) FIXED_CHANNELS(2, 7, 2)
-#define FIXED_TABLE(R, C, V) { fixed_##R##_##C##_##V##_16, fixed_##R##_##C##_##V##_32, fixed_##R##_##C##_##V##_64 }
-static const Tile fixedOneRow[2][3] = { FIXED_TABLE(1, 14, 1), FIXED_TABLE(1, 14, 2) };
-static const Tile fixedTwoRows[2][3] = { FIXED_TABLE(2, 7, 1), FIXED_TABLE(2, 7, 2) };
+#define FIXED_TABLE(R, C, V) { fixed_##R##_##C##_##V##_1, fixed_##R##_##C##_##V##_16, fixed_##R##_##C##_##V##_32, \
+    fixed_##R##_##C##_##V##_64 }
+static const Tile fixedOneRow[2][4] = { FIXED_TABLE(1, 14, 1), FIXED_TABLE(1, 14, 2) };
+static const Tile fixedTwoRows[2][4] = { FIXED_TABLE(2, 7, 1), FIXED_TABLE(2, 7, 2) };
 
 /// The tile for `rows` (1 or 2) by `columns` pixels `pixel` values apart, of `vectors` vectors.
 static Tile chooseTile(ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t vectors, ptrdiff_t pixel) {
-    const int fixed = pixel == 16 ? 0 : pixel == 32 ? 1 : pixel == 64 ? 2 : -1;
+    const int fixed = pixel == 1 ? 0 : pixel == 16 ? 1 : pixel == 32 ? 2 : pixel == 64 ? 3 : -1;
     if (rows == 2) return columns == 7 && fixed >= 0 ? fixedTwoRows[vectors - 1][fixed] : twoRows[vectors - 1][columns - 1];
     return columns == 14 && fixed >= 0 ? fixedOneRow[vectors - 1][fixed] : oneRow[vectors - 1][columns - 1];
 }
