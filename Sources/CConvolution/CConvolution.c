@@ -121,18 +121,20 @@ void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t in
 }
 
 /// The weight gradient's terms of one image for `CHANNELS` input channels by `VECTORS` vectors of
-/// 16 outputs at one kernel position, added to `to` (`[CHANNELS][outputs]`): `input` is the first
-/// channel at output pixel (0, 0) and kernel position, `pixel` and `row` the distances between
-/// neighbouring output pixels' inputs; `gradient` the output gradient at the first output.
+/// 16 outputs at one kernel position, added to `to` (`[CHANNELS][outputs]`), over `rows x columns`
+/// output pixels: `input` is the first channel of the first pixel's input, `pixel` and `row` the
+/// distances between neighbouring pixels' inputs; `gradient` the output gradient at the first pixel,
+/// `gradientRow` between rows.
 AVX512 __attribute__((always_inline)) static inline void gradientTile(const float *input, ptrdiff_t pixel, ptrdiff_t row,
-                                                                     const float *gradient, ptrdiff_t outputs, ptrdiff_t outputHeight,
-                                                                     ptrdiff_t outputWidth, float *to, const int CHANNELS, const int VECTORS) {
+                                                                     const float *gradient, ptrdiff_t gradientRow, ptrdiff_t outputs,
+                                                                     ptrdiff_t rows, ptrdiff_t columns, float *to,
+                                                                     const int CHANNELS, const int VECTORS) {
     __m512 sum[16][4];
     UNROLL for (int c = 0; c < CHANNELS; c++)
         UNROLL for (int v = 0; v < VECTORS; v++) sum[c][v] = _mm512_setzero_ps();
-    for (ptrdiff_t oy = 0; oy < outputHeight; oy++) {
-        const float *x = input + oy * row, *g = gradient + oy * outputWidth * outputs;
-        for (ptrdiff_t ox = 0; ox < outputWidth; ox++, x += pixel, g += outputs) {
+    for (ptrdiff_t oy = 0; oy < rows; oy++) {
+        const float *x = input + oy * row, *g = gradient + oy * gradientRow;
+        for (ptrdiff_t ox = 0; ox < columns; ox++, x += pixel, g += outputs) {
             __m512 dy[4];
             UNROLL for (int v = 0; v < VECTORS; v++) dy[v] = _mm512_loadu_ps(g + 16 * v);
             UNROLL for (int c = 0; c < CHANNELS; c++) {
@@ -149,30 +151,49 @@ AVX512 __attribute__((always_inline)) static inline void gradientTile(const floa
     }
 }
 
-#define GRADIENT_PARAMETERS const float *input, ptrdiff_t pixel, ptrdiff_t row, const float *gradient, ptrdiff_t outputs, \
-    ptrdiff_t outputHeight, ptrdiff_t outputWidth, float *to
+#define GRADIENT_PARAMETERS const float *input, ptrdiff_t pixel, ptrdiff_t row, const float *gradient, ptrdiff_t gradientRow, \
+    ptrdiff_t outputs, ptrdiff_t rows, ptrdiff_t columns, float *to
 typedef void (*GradientTile)(GRADIENT_PARAMETERS);
 #define GRADIENT_TILE(C, V) AVX512 static void gradient_##C##_##V(GRADIENT_PARAMETERS) { \
-    gradientTile(input, pixel, row, gradient, outputs, outputHeight, outputWidth, to, C, V); }
+    gradientTile(input, pixel, row, gradient, gradientRow, outputs, rows, columns, to, C, V); }
 GRADIENT_TILE(16, 1) GRADIENT_TILE(8, 2) GRADIENT_TILE(4, 4) GRADIENT_TILE(1, 1) GRADIENT_TILE(1, 2) GRADIENT_TILE(1, 4)
 /// By vectors (1, 2 or 4): tiles of 16 sums, and of one channel for channels left over.
 static const GradientTile gradientTiles[4] = { gradient_16_1, gradient_8_2, NULL, gradient_4_4 };
 static const GradientTile channelTiles[4] = { gradient_1_1, gradient_1_2, NULL, gradient_1_4 };
 
-void landscape_convolution_weight_gradient(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel,
-                                           ptrdiff_t stride, const float *gradient, ptrdiff_t outputs, ptrdiff_t outputHeight,
-                                           ptrdiff_t outputWidth, float *weightGradient) {
+/// The output positions `first ..< end` (along one axis) whose input position `o * stride - padding
+/// + k` lies in `0 ..< size`.
+static void insideRange(ptrdiff_t k, ptrdiff_t padding, ptrdiff_t stride, ptrdiff_t size, ptrdiff_t outputs,
+                        ptrdiff_t *first, ptrdiff_t *end) {
+    const ptrdiff_t low = padding - k;  // o * stride >= low
+    *first = low <= 0 ? 0 : (low + stride - 1) / stride;
+    const ptrdiff_t high = size - 1 + padding - k;  // o * stride <= high
+    *end = high < 0 ? 0 : high / stride + 1;
+    if (*end > outputs) *end = outputs;
+    if (*first > *end) *first = *end;
+}
+
+void landscape_convolution_weight_gradient(const float *image, ptrdiff_t height, ptrdiff_t width, ptrdiff_t inputs,
+                                           ptrdiff_t kernel, ptrdiff_t stride, ptrdiff_t padding, const float *gradient,
+                                           ptrdiff_t outputs, ptrdiff_t outputHeight, ptrdiff_t outputWidth, float *weightGradient) {
     const ptrdiff_t vectors = outputs % 64 == 0 ? 4 : outputs % 32 == 0 ? 2 : 1, channels = 16 / vectors;
-    const ptrdiff_t line = paddedWidth * inputs, pixel = stride * inputs, row = stride * line;
+    const ptrdiff_t pixel = stride * inputs, row = stride * width * inputs, gradientRow = outputWidth * outputs;
     for (ptrdiff_t ky = 0; ky < kernel; ky++) {
+        ptrdiff_t top, bottom;
+        insideRange(ky, padding, stride, height, outputHeight, &top, &bottom);
         for (ptrdiff_t kx = 0; kx < kernel; kx++) {
-            const float *tap = padded + ky * line + kx * inputs;
+            ptrdiff_t left, right;
+            insideRange(kx, padding, stride, width, outputWidth, &left, &right);
+            if (top == bottom || left == right) continue;
+            // The input of output pixel (top, left) at this kernel position.
+            const float *tap = image + ((top * stride - padding + ky) * width + left * stride - padding + kx) * inputs;
+            const float *dy = gradient + top * gradientRow + left * outputs;
             float *to = weightGradient + (ky * kernel + kx) * inputs * outputs;
             for (ptrdiff_t c = 0; c < inputs;) {
                 const int whole = inputs - c >= channels;
                 const GradientTile run = whole ? gradientTiles[vectors - 1] : channelTiles[vectors - 1];
                 for (ptrdiff_t block = 0; block < outputs; block += 16 * vectors)
-                    run(tap + c, pixel, row, gradient + block, outputs, outputHeight, outputWidth, to + c * outputs + block);
+                    run(tap + c, pixel, row, dy + block, gradientRow, outputs, bottom - top, right - left, to + c * outputs + block);
                 c += whole ? channels : 1;
             }
         }

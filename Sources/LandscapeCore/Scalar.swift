@@ -42,11 +42,12 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
                          weight: UnsafePointer<Self>, outputs: Int, rows: Range<Int>, outputWidth: Int,
                          output: UnsafeMutablePointer<Self>, accumulating: Bool)
 
-    /// Adds one image's terms of the gradient of that convolution's weight to `weightGradient`
-    /// (`[kernel][kernel][inputs][outputs]`), for the output gradient `gradient`
+    /// Adds the terms of one channels-last image (`[height][width][inputs]`, no border) in the
+    /// gradient of the weight of a convolution with `stride` and zero padding `padding` to
+    /// `weightGradient` (`[kernel][kernel][inputs][outputs]`), for the output gradient `gradient`
     /// (`[outputHeight][outputWidth][outputs]`).
-    static func convolutionWeightGradient(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
-                                          gradient: UnsafePointer<Self>, outputs: Int, outputHeight: Int, outputWidth: Int,
+    static func convolutionWeightGradient(image: UnsafePointer<Self>, height: Int, width: Int, inputs: Int, kernel: Int, stride: Int,
+                                          padding: Int, gradient: UnsafePointer<Self>, outputs: Int, outputHeight: Int, outputWidth: Int,
                                           weightGradient: UnsafeMutablePointer<Self>)
 }
 
@@ -92,12 +93,12 @@ extension Float: Scalar {
                            accumulating ? 1 : 0)
     }
 
-    public static func convolutionWeightGradient(padded: UnsafePointer<Float>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
-                                                 gradient: UnsafePointer<Float>, outputs: Int, outputHeight: Int, outputWidth: Int,
-                                                 weightGradient: UnsafeMutablePointer<Float>) {
+    public static func convolutionWeightGradient(image: UnsafePointer<Float>, height: Int, width: Int, inputs: Int, kernel: Int,
+                                                 stride: Int, padding: Int, gradient: UnsafePointer<Float>, outputs: Int,
+                                                 outputHeight: Int, outputWidth: Int, weightGradient: UnsafeMutablePointer<Float>) {
         precondition(convolvesDirectly(outputs: outputs), "Float.convolutionWeightGradient: not available for \(outputs) outputs")
-        landscape_convolution_weight_gradient(padded, paddedWidth, inputs, kernel, stride, gradient, outputs, outputHeight, outputWidth,
-                                              weightGradient)
+        landscape_convolution_weight_gradient(image, height, width, inputs, kernel, stride, padding, gradient, outputs, outputHeight,
+                                              outputWidth, weightGradient)
     }
 }
 
@@ -138,9 +139,9 @@ extension Double: Scalar {
         preconditionFailure("Double.convolve: no direct convolution in Double")
     }
 
-    public static func convolutionWeightGradient(padded: UnsafePointer<Double>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
-                                                 gradient: UnsafePointer<Double>, outputs: Int, outputHeight: Int, outputWidth: Int,
-                                                 weightGradient: UnsafeMutablePointer<Double>) {
+    public static func convolutionWeightGradient(image: UnsafePointer<Double>, height: Int, width: Int, inputs: Int, kernel: Int,
+                                                 stride: Int, padding: Int, gradient: UnsafePointer<Double>, outputs: Int,
+                                                 outputHeight: Int, outputWidth: Int, weightGradient: UnsafeMutablePointer<Double>) {
         preconditionFailure("Double.convolutionWeightGradient: no direct convolution in Double")
     }
 }

@@ -327,14 +327,13 @@ public final class Conv2d<T: Scalar> {
                            accumulating: target != nil)
         }
         if weighsDirectly {
-            preparePaddedImage(x.shape, border: padding)
             directGradient.reserve(patchSize * outputs)
             directGradient.zero(patchSize * outputs)
             for n in 0..<x.shape.n {
-                padImage(n, of: x, border: padding)
-                T.convolutionWeightGradient(padded: workspace.padded.pointer, paddedWidth: x.shape.width + 2 * padding, inputs: inputs,
-                                            kernel: kernel, stride: stride, gradient: dy.pointer + n * y.sampleSize, outputs: outputs,
-                                            outputHeight: y.height, outputWidth: y.width, weightGradient: directGradient.pointer)
+                T.convolutionWeightGradient(image: x.pointer + n * x.shape.sampleSize, height: x.shape.height, width: x.shape.width,
+                                            inputs: inputs, kernel: kernel, stride: stride, padding: padding,
+                                            gradient: dy.pointer + n * y.sampleSize, outputs: outputs, outputHeight: y.height,
+                                            outputWidth: y.width, weightGradient: directGradient.pointer)
             }
             for o in 0..<outputs {
                 for position in 0..<patchSize { permutedGradient.pointer[o * patchSize + position] = directGradient.pointer[position * outputs + o] }
@@ -349,8 +348,8 @@ public final class Conv2d<T: Scalar> {
     }
 
     /// The weight gradient is computed directly too (`Scalar.convolutionWeightGradient`), image by
-    /// image from the padded input, where forward could have been, except in a first layer, which
-    /// keeps its columns.
+    /// image from the input, each kernel position over the output pixels whose input lies inside the
+    /// image, where forward could have been, except in a first layer, which keeps its columns.
     private var weighsDirectly: Bool { T.convolvesDirectly(outputs: outputs) && !isPointwise && !keepsColumns }
     /// The weight gradient as the direct kernel adds it up, `[ky][kx][in][out]`.
     private let directGradient = Buffer<T>(count: 0)

@@ -16,12 +16,14 @@ void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t in
                         const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
                         float *output, int accumulate);
 
-/// The terms of one image in the gradient of the convolution's weight, added to `weightGradient`
-/// (`[kernel][kernel][inputs][outputs]`): `sum over (oy, ox) of padded[oy * stride + ky][ox * stride
-/// + kx][c] * gradient[oy][ox][o]`, in that order, where `gradient` is the output gradient,
-/// `[outputHeight][outputWidth][outputs]`; `outputs` a multiple of 16.
-void landscape_convolution_weight_gradient(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel,
-                                           ptrdiff_t stride, const float *gradient, ptrdiff_t outputs, ptrdiff_t outputHeight,
-                                           ptrdiff_t outputWidth, float *weightGradient);
+/// The terms of one channels-last image (`[height][width][inputs]`, no border) in the gradient of
+/// the convolution's weight, added to `weightGradient` (`[kernel][kernel][inputs][outputs]`): for
+/// each `(ky, kx, c, o)`, the sum over the output pixels whose input lies inside the image of
+/// `image[oy * stride - padding + ky][ox * stride - padding + kx][c] * gradient[oy][ox][o]`, row by
+/// row, where `gradient` is the output gradient, `[outputHeight][outputWidth][outputs]`; `outputs` a
+/// multiple of 16.
+void landscape_convolution_weight_gradient(const float *image, ptrdiff_t height, ptrdiff_t width, ptrdiff_t inputs,
+                                           ptrdiff_t kernel, ptrdiff_t stride, ptrdiff_t padding, const float *gradient,
+                                           ptrdiff_t outputs, ptrdiff_t outputHeight, ptrdiff_t outputWidth, float *weightGradient);
 
 #endif
