@@ -2,13 +2,15 @@
 // model number when the library loads. A model newer than the release falls back to the generic
 // Prescott kernels (SSE3): on a Xeon of model 207, OpenBLAS 0.3.21 runs SGEMM at about 62 GFLOP/s on
 // two cores against 230 with its Cooperlake kernels. So, before main, when OpenBLAS has fallen back
-// to Prescott and the user has not named a core in OPENBLAS_CORETYPE, this picks the newest kernel
-// family whose instructions the CPU has and has OpenBLAS initialise again with it. This runs before
-// any BLAS call, so no call sees the change.
+// to Prescott and the user has not named a core in OPENBLAS_CORETYPE, this names the newest kernel
+// family whose instructions the CPU has in that variable and runs the program again (exec), so that
+// OpenBLAS, which reads the variable as it loads, initialises once with those kernels. (An earlier
+// version had the loaded library initialise a second time instead, with its threads running; a run
+// then crashed, rarely, inside that second initialisation, its kernel table found empty.)
 #include "CBLASKernel.h"
 
 #include <cblas.h>
-#include <dlfcn.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,16 +29,16 @@ static const char *supported_kernel(void) {
     return NULL;
 }
 
-__attribute__((constructor)) static void replace_generic_kernel(void) {
+/// glibc calls the main program's constructors with `main`'s arguments.
+__attribute__((constructor)) static void replace_generic_kernel(int argc, char **argv, char **envp) {
+    (void)argc;
+    (void)envp;
     if (getenv("OPENBLAS_CORETYPE") != NULL) return;
     if (strcmp(openblas_get_corename(), "Prescott") != 0) return;
     const char *kernel = supported_kernel();
-    // Present only in DYNAMIC_ARCH builds; a library built for one CPU has nothing to choose.
-    void (*quit)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit");
-    void (*init)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init");
-    if (kernel == NULL || quit == NULL || init == NULL) return;
-    // OpenBLAS reads the variable when it initialises; child processes inherit the same choice.
+    if (kernel == NULL || argv == NULL) return;
+    // Child processes inherit the choice, so each of them starts only once.
     setenv("OPENBLAS_CORETYPE", kernel, 0);
-    quit();
-    init();
+    execv("/proc/self/exe", argv);
+    // Exec failed (no /proc): the program goes on with the generic kernels, more slowly.
 }
