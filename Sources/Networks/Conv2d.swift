@@ -21,7 +21,8 @@ import LandscapeCore
 ///
 /// Where the processor has a direct convolution for the element type (`Scalar.convolve`: Float
 /// with AVX-512, outputs a multiple of 16), forward computes the output from zero-padded copies of
-/// the input images instead, without columns (`convolvesPadded`).
+/// the input images instead, without columns (`convolvesPadded`), and backward the weight gradient
+/// (`weighsDirectly`) and, with stride 1, the input gradient (`backsDirectly`).
 ///
 /// An evaluation pass that no backward follows applies the batch-norm after the convolution here
 /// (`absorb`).
@@ -335,14 +336,19 @@ public final class Conv2d<T: Scalar> {
                                             gradient: dy.pointer + n * y.sampleSize, outputs: outputs, outputHeight: y.height,
                                             outputWidth: y.width, weightGradient: directGradient.pointer)
             }
+            let area = kernel * kernel
             for o in 0..<outputs {
-                for position in 0..<patchSize { permutedGradient.pointer[o * patchSize + position] = directGradient.pointer[position * outputs + o] }
+                for c in 0..<inputs {
+                    for position in 0..<area {
+                        weightGradient[(o * inputs + c) * area + position] = directGradient.pointer[(position * inputs + c) * outputs + o]
+                    }
+                }
             }
         }
         if !weighsDirectly || (computesInputGradient && !backsDirectly) {
             backwardByColumns(dy, x: x, outputShape: y, into: dx, adding: target != nil)
         }
-        permute(permutedGradient.pointer, weightGradient, toColumnOrder: false)
+        if !weighsDirectly { permute(permutedGradient.pointer, weightGradient, toColumnOrder: false) }
         if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, into: biasGradient) }
         return computesInputGradient ? Tensor(dx, x.shape) : nil
     }
