@@ -82,8 +82,9 @@ ONE_ROW(1) ONE_ROW(2) TWO_ROWS(1) TWO_ROWS(2)
 static const Tile oneRow[2][14] = { ONE_ROW_TABLE(1), ONE_ROW_TABLE(2) };
 static const Tile twoRows[2][7] = { TWO_ROWS_TABLE(1), TWO_ROWS_TABLE(2) };
 
-/// The whole tiles (14 pixels) of stride-1 convolutions of 1 (a stem), 16, 32 or 64 channels, with
-/// the distance between pixels a constant, by vectors and channels.
+/// Whole tiles (14 pixels) whose input pixels are 1, 16, 32 or 64 values apart (stride-1
+/// convolutions of that many channels, a stem's one among them), with that distance a constant, by
+/// vectors and distance.
 #define FIXED(R, C, V, P) AVX512 static void fixed_##R##_##C##_##V##_##P(TILE_PARAMETERS) { tile(TILE_ARGUMENTS, R, C, V, P); }
 #define FIXED_CHANNELS(R, C, V) FIXED(R, C, V, 1) FIXED(R, C, V, 16) FIXED(R, C, V, 32) FIXED(R, C, V, 64)
 FIXED_CHANNELS(1, 14, 1) FIXED_CHANNELS(1, 14, 2) FIXED_CHANNELS(2, 7, 1) FIXED_CHANNELS(2, 7, 2)
