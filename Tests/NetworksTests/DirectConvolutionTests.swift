@@ -4,9 +4,9 @@ import Testing
 
 /// Where the processor has AVX-512, a Float convolution's forward pass is computed directly from
 /// zero-padded images (`Scalar.convolve`), in tiles of up to 14 pixels of one output row, or two
-/// rows of up to 7 in narrow images, by 16 or 32 outputs; so is the input gradient of a stride-1
-/// convolution with a multiple of 16 inputs. Elsewhere these tests check the unrolled path, against
-/// the same references.
+/// rows of up to 7 in narrow images, by 16 or 32 outputs; so are the weight gradient, image by image
+/// in tiles of 16 sums, and the input gradient of a stride-1 convolution with a multiple of 16
+/// inputs. Elsewhere these tests check the unrolled path, against the same references.
 struct DirectConvolutionTests {
     typealias Case = ConvolutionChunkTests.Case
 
