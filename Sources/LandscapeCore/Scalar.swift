@@ -81,7 +81,7 @@ extension Float: Scalar {
     }
 
     /// AVX-512 is looked up once.
-    private static let hasAVX512 = landscape_convolution_supported(16) != 0
+    private static let hasAVX512 = landscape_convolution_supported() != 0
 
     public static func convolvesDirectly(outputs: Int) -> Bool { hasAVX512 && outputs > 0 && outputs % 16 == 0 }
 

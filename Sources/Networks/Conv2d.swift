@@ -217,6 +217,7 @@ public final class Conv2d<T: Scalar> {
         }
         if convolvesPadded(inference: inference) {
             preparePaddedImage(x.shape, border: padding)
+            directWeight.reserve(patchSize * outputs)
             for o in 0..<outputs {
                 for position in 0..<patchSize { directWeight.pointer[position * outputs + o] = permutedWeight.pointer[o * patchSize + position] }
             }
@@ -267,7 +268,6 @@ public final class Conv2d<T: Scalar> {
         workspace.padded.reserve(count)
         workspace.padded.zero(count)
         paddedImage = nil
-        directWeight.reserve(patchSize * outputs)
     }
 
     /// Copies image `n` of `x` into the interior of the workspace's padded image, unless it is there.
@@ -316,6 +316,7 @@ public final class Conv2d<T: Scalar> {
         let dx = target?.pointer ?? inputGradient.pointer
         if backsDirectly {
             preparePaddedImage(y, border: kernel - 1 - padding)
+            directWeight.reserve(patchSize * outputs)
             let area = kernel * kernel
             for o in 0..<outputs {
                 for c in 0..<inputs {

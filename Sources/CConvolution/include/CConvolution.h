@@ -3,9 +3,9 @@
 
 #include <stddef.h>
 
-/// Whether `landscape_convolve` runs on this CPU (it needs AVX-512F) for `outputs` output channels
-/// (a multiple of 16).
-int landscape_convolution_supported(ptrdiff_t outputs);
+/// Whether the kernels below run on this CPU: they need AVX-512F. (They take multiples of 16
+/// output channels.)
+int landscape_convolution_supported(void);
 
 /// Output rows `first ..< last` of the convolution of one zero-padded channels-last image:
 /// `output[oy][ox][o] = sum over (ky, kx, c) of padded[oy * stride + ky][ox * stride + kx][c] *
