@@ -50,6 +50,11 @@ public final class BatchNorm2d<T: Scalar> {
     var rectifies = false
     /// `rectifies` as the floor of `max(_, floor)`: -infinity leaves every value as it is.
     var floor: T { rectifies ? 0 : -.infinity }
+    /// The max-pool after this layer (and its ReLU). A pass that a backward may follow pools this
+    /// layer's output as it computes it (`MaxPool2d.poolActivation`), where the windows tile the
+    /// images, so the full-size output is never written out and read back. Backward needs only the
+    /// pool's positions, and recomputes the ReLU's test from the input.
+    var pool: MaxPool2d<T>?
 
     init(channels: Int, scaleOffset: Int, shiftOffset: Int, meanOffset: Int, varianceOffset: Int,
          parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
@@ -113,6 +118,13 @@ public final class BatchNorm2d<T: Scalar> {
         }
         for c in 0..<channels { center.pointer[c] = T(mean[c]) }
         let (mu, inverse, floor) = (center.pointer, invStd.pointer, floor)
+        /// The output at a value of channel `c`.
+        @inline(__always) func normalize(_ value: T, _ c: Int) -> T {
+            max(scale[c] * ((value - mu[c]) * inverse[c]) + shift[c], floor)
+        }
+        if !inference, residual == nil, let pool, pool.poolsActivation(of: x.shape) {
+            return pool.poolActivation(of: x, normalize)
+        }
         if let residual {
             for row in 0..<rows {
                 let (input, other, y) = (x.pointer + row * channels, residual.pointer + row * channels, output.pointer + row * channels)
@@ -125,10 +137,7 @@ public final class BatchNorm2d<T: Scalar> {
         }
         for row in 0..<rows {
             let (input, y) = (x.pointer + row * channels, output.pointer + row * channels)
-            for c in 0..<channels {
-                let xhat = (input[c] - mu[c]) * inverse[c]
-                y[c] = max(scale[c] * xhat + shift[c], floor)
-            }
+            for c in 0..<channels { y[c] = normalize(input[c], c) }
         }
         return Tensor(output.pointer, x.shape)
     }
@@ -261,3 +270,4 @@ public final class BatchNorm2d<T: Scalar> {
         return Tensor(dx, shape)
     }
 }
+

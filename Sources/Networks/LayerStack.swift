@@ -37,6 +37,10 @@ final class LayerStack<T: Scalar> {
             needsGradient = needsGradient || spec.hasParameters
         }
         self.layers = layers
+        // A max-pool after batch-norm (and its ReLU) is taken in batch-norm's pass.
+        for (norm, next) in zip(layers, layers.dropFirst()) {
+            if case .batchNorm2d(let norm) = norm, case .maxPool2d(let pool) = next { norm.pool = pool }
+        }
         // In inference passes a convolution applies the batch-norm after it, and has a max-pool
         // after both pool its output chunk by chunk.
         for (index, layer) in layers.enumerated() {

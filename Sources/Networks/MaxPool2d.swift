@@ -57,10 +57,17 @@ public final class MaxPool2d<T: Scalar> {
 
     /// Whether the convolution before pooled its output chunk by chunk in this inference pass.
     private var pooledChunks = false
+    /// Whether the batch-norm before pooled its output in its own pass (`poolActivation`), whose
+    /// result the next forward passes on.
+    private var pooledActivation = false
 
     /// `inference`: an evaluation pass that no backward follows, in which the convolution before
     /// may have pooled already (`Conv2d.poolChunks`).
     func forward(_ x: Tensor<T>, inference: Bool = false) -> Tensor<T> {
+        if pooledActivation {
+            pooledActivation = false
+            return x
+        }
         let y = outputShape(x.shape)
         if inference && pooledChunks {
             pooledChunks = false
@@ -76,6 +83,28 @@ public final class MaxPool2d<T: Scalar> {
             inputShape = x.shape
             pool(x, into: output.pointer, positions: positions.pointer)
         }
+        return Tensor(output.pointer, y)
+    }
+
+    /// Whether `poolActivation` takes inputs of shape `x`: 2x2 windows that tile its images.
+    func poolsActivation(of x: Shape) -> Bool {
+        size == 2 && x.height % 2 == 0 && x.width % 2 == 0
+    }
+
+    /// The forward of a pass that a backward may follow, over `activation(value, channel)` of each
+    /// of `x`'s values: the layer before (batch-norm) computes its output as the pool reads it
+    /// instead of writing it out for the pool to read back. Records positions for `backward` as
+    /// `forward` does, and the next `forward` passes the result on. Needs
+    /// `poolsActivation(of: x.shape)`.
+    @inline(__always)
+    func poolActivation(of x: Tensor<T>, _ activation: (T, Int) -> T) -> Tensor<T> {
+        precondition(poolsActivation(of: x.shape), "MaxPool2d.poolActivation: \(size)x\(size) windows on \(x.shape)")
+        let y = outputShape(x.shape)
+        output.reserve(y.count)
+        positions.reserve(y.count)
+        inputShape = x.shape
+        pooledActivation = true
+        poolPairs(x, into: output.pointer, positions: positions.pointer, activation)
         return Tensor(output.pointer, y)
     }
 
@@ -99,29 +128,14 @@ public final class MaxPool2d<T: Scalar> {
     /// Writes the maxima of `x`'s windows to `best` (`outputShape(x.shape).count` values) and, if
     /// given, their positions in their windows to `positions`.
     private func pool(_ x: Tensor<T>, into best: UnsafeMutablePointer<T>, positions: UnsafeMutablePointer<T>?) {
+        if size == 2 {
+            poolPairs(x, into: best, positions: positions) { value, _ in value }
+            return
+        }
         let y = outputShape(x.shape)
         let channels = x.shape.channels
         updateOffsets(x.shape)
         let source = x.pointer
-        if size == 2 {
-            // The common window in one loop, the maximum kept in a register.
-            let (right, below, diagonal) = (offsets[1], offsets[2], offsets[3])
-            forEachWindow(x.shape, y) { out, corner in
-                let (maximum, first) = (best + out, source + corner)
-                let (second, third, fourth) = (first + right, first + below, first + diagonal)
-                guard let position = positions.map({ $0 + out }) else {
-                    for c in 0..<channels {
-                        maximum[c] = Self.larger(Self.larger(Self.larger(first[c], second[c]), third[c]), fourth[c])
-                    }
-                    return
-                }
-                for c in 0..<channels {
-                    let winner = Self.larger(Self.larger(Self.larger((first[c], 0), (second[c], 1)), (third[c], 2)), (fourth[c], 3))
-                    (maximum[c], position[c]) = winner
-                }
-            }
-            return
-        }
         forEachWindow(x.shape, y) { out, corner in
             let (maximum, first) = (best + out, source + corner)
             for c in 0..<channels { maximum[c] = first[c] }  // a loop: a memmove call costs more
@@ -135,6 +149,40 @@ public final class MaxPool2d<T: Scalar> {
                 }
                 for c in 0..<channels {
                     (maximum[c], position[c]) = Self.larger((maximum[c], position[c]), (values[c], T(index)))
+                }
+            }
+        }
+    }
+
+    /// `pool` for 2x2 windows, in one loop with the maximum in a register, over `activation(value,
+    /// channel)` of each input value. The window loops are written out rather than taken from
+    /// `forEachWindow`: a closure within that closure is not inlined, and the activation would
+    /// then be a call per value.
+    @inline(__always)
+    private func poolPairs(_ x: Tensor<T>, into best: UnsafeMutablePointer<T>, positions: UnsafeMutablePointer<T>?,
+                           _ activation: (T, Int) -> T) {
+        let y = outputShape(x.shape)
+        let channels = x.shape.channels
+        updateOffsets(x.shape)
+        let (source, right, below, diagonal) = (x.pointer, offsets[1], offsets[2], offsets[3])
+        for n in 0..<y.n {
+            for oy in 0..<y.height {
+                for ox in 0..<y.width {
+                    let out = ((n * y.height + oy) * y.width + ox) * channels
+                    let corner = ((n * x.shape.height + oy * 2) * x.shape.width + ox * 2) * channels
+                    let (maximum, first) = (best + out, source + corner)
+                    let (second, third, fourth) = (first + right, first + below, first + diagonal)
+                    guard let position = positions.map({ $0 + out }) else {
+                        for c in 0..<channels {
+                            let (v0, v1, v2, v3) = (activation(first[c], c), activation(second[c], c), activation(third[c], c), activation(fourth[c], c))
+                            maximum[c] = Self.larger(Self.larger(Self.larger(v0, v1), v2), v3)
+                        }
+                        continue
+                    }
+                    for c in 0..<channels {
+                        let (v0, v1, v2, v3) = (activation(first[c], c), activation(second[c], c), activation(third[c], c), activation(fourth[c], c))
+                        (maximum[c], position[c]) = Self.larger(Self.larger(Self.larger((v0, 0), (v1, 1)), (v2, 2)), (v3, 3))
+                    }
                 }
             }
         }

@@ -21,6 +21,8 @@ struct LayerGradientTests {
         ("relu", [.relu], Shape(n: 1, height: 3, width: 3, channels: 2)),
         ("maxpool 2", [.maxPool2d(size: 2)], Shape(n: 1, height: 4, width: 5, channels: 3)),
         ("maxpool 3", [.maxPool2d(size: 3)], Shape(n: 1, height: 7, width: 6, channels: 3)),
+        ("batchnorm, relu and maxpool 2, pooled in batch-norm's pass", [.batchNorm2d(name: "bn", channels: 3), .relu, .maxPool2d(size: 2)], Shape(n: 1, height: 4, width: 6, channels: 3)),
+        ("batchnorm and maxpool 2 on an odd height, pooled apart", [.batchNorm2d(name: "bn", channels: 3), .maxPool2d(size: 2)], Shape(n: 1, height: 5, width: 4, channels: 3)),
         ("global average pool", [.globalAveragePool], Shape(n: 1, height: 3, width: 2, channels: 4)),
         ("flatten", [.flatten, .linear(name: "fc", inputs: 24, outputs: 3)], Shape(n: 1, height: 2, width: 4, channels: 3)),
         ("basic block, identity shortcut", [.basicBlock(name: "b", inputs: 3, outputs: 3, stride: 1)], Shape(n: 1, height: 4, width: 4, channels: 3)),
