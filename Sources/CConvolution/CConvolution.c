@@ -200,3 +200,51 @@ void landscape_convolution_weight_gradient(const float *image, ptrdiff_t height,
         }
     }
 }
+
+/// The weight gradient's terms of one padded image for all `KERNEL x KERNEL x INPUTS` taps at once
+/// by 16 outputs (`block` of them), one sum per tap in a register, over every output pixel: for a
+/// stem's few input channels, where tiles over the channels of one tap would hold a single sum and
+/// wait on each addition.
+AVX512 __attribute__((always_inline)) static inline void tapsTile(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t stride,
+                                                                 const float *gradient, ptrdiff_t outputs, ptrdiff_t outputHeight,
+                                                                 ptrdiff_t outputWidth, float *to, const int KERNEL, const int INPUTS) {
+    __m512 sum[27];
+    UNROLL for (int t = 0; t < KERNEL * KERNEL * INPUTS; t++) sum[t] = _mm512_setzero_ps();
+    const ptrdiff_t line = paddedWidth * INPUTS, pixel = stride * INPUTS;
+    for (ptrdiff_t oy = 0; oy < outputHeight; oy++) {
+        const float *x = padded + oy * stride * line, *g = gradient + oy * outputWidth * outputs;
+        for (ptrdiff_t ox = 0; ox < outputWidth; ox++, x += pixel, g += outputs) {
+            const __m512 dy = _mm512_loadu_ps(g);
+            UNROLL for (int ky = 0; ky < KERNEL; ky++)
+                UNROLL for (int t = 0; t < KERNEL * INPUTS; t++)
+                    sum[ky * KERNEL * INPUTS + t] = _mm512_fmadd_ps(_mm512_set1_ps(x[ky * line + t]), dy, sum[ky * KERNEL * INPUTS + t]);
+        }
+    }
+    UNROLL for (int t = 0; t < KERNEL * KERNEL * INPUTS; t++) {
+        float *at = to + t * outputs;
+        _mm512_storeu_ps(at, _mm512_add_ps(_mm512_loadu_ps(at), sum[t]));
+    }
+}
+
+#define TAPS_PARAMETERS const float *padded, ptrdiff_t paddedWidth, ptrdiff_t stride, const float *gradient, ptrdiff_t outputs, \
+    ptrdiff_t outputHeight, ptrdiff_t outputWidth, float *to
+typedef void (*TapsTile)(TAPS_PARAMETERS);
+#define TAPS_TILE(K, C) AVX512 static void taps_##K##_##C(TAPS_PARAMETERS) { \
+    tapsTile(padded, paddedWidth, stride, gradient, outputs, outputHeight, outputWidth, to, K, C); }
+TAPS_TILE(3, 1) TAPS_TILE(3, 2) TAPS_TILE(3, 3) TAPS_TILE(5, 1)
+
+/// The taps tile for a kernel and a number of input channels, or NULL.
+static TapsTile chooseTapsTile(ptrdiff_t inputs, ptrdiff_t kernel) {
+    if (kernel == 3 && inputs >= 1 && inputs <= 3) return (const TapsTile[]){ taps_3_1, taps_3_2, taps_3_3 }[inputs - 1];
+    return kernel == 5 && inputs == 1 ? taps_5_1 : NULL;
+}
+
+int landscape_convolution_weighs_by_taps(ptrdiff_t inputs, ptrdiff_t kernel) { return chooseTapsTile(inputs, kernel) != NULL; }
+
+void landscape_convolution_weight_gradient_by_taps(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel,
+                                                   ptrdiff_t stride, const float *gradient, ptrdiff_t outputs,
+                                                   ptrdiff_t outputHeight, ptrdiff_t outputWidth, float *weightGradient) {
+    const TapsTile run = chooseTapsTile(inputs, kernel);
+    for (ptrdiff_t block = 0; block < outputs; block += 16)
+        run(padded, paddedWidth, stride, gradient + block, outputs, outputHeight, outputWidth, weightGradient + block);
+}

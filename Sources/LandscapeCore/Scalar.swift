@@ -49,6 +49,17 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
     static func convolutionWeightGradient(image: UnsafePointer<Self>, height: Int, width: Int, inputs: Int, kernel: Int, stride: Int,
                                           padding: Int, gradient: UnsafePointer<Self>, outputs: Int, outputHeight: Int, outputWidth: Int,
                                           weightGradient: UnsafeMutablePointer<Self>)
+
+    /// Whether `convolutionWeightGradientByTaps` takes `inputs` channels and a `kernel x kernel`
+    /// kernel (a stem's few channels), where `convolvesDirectly` holds.
+    static func weighsByTaps(inputs: Int, kernel: Int) -> Bool
+
+    /// `convolutionWeightGradient` for few input channels, from the image zero-padded by the
+    /// convolution's padding (`[..][paddedWidth][inputs]`): each `(ky, kx, c)` tap's sum in a
+    /// register of its own, over every output pixel.
+    static func convolutionWeightGradientByTaps(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
+                                                gradient: UnsafePointer<Self>, outputs: Int, outputHeight: Int, outputWidth: Int,
+                                                weightGradient: UnsafeMutablePointer<Self>)
 }
 
 
@@ -100,6 +111,17 @@ extension Float: Scalar {
         landscape_convolution_weight_gradient(image, height, width, inputs, kernel, stride, padding, gradient, outputs, outputHeight,
                                               outputWidth, weightGradient)
     }
+
+    public static func weighsByTaps(inputs: Int, kernel: Int) -> Bool { landscape_convolution_weighs_by_taps(inputs, kernel) != 0 }
+
+    public static func convolutionWeightGradientByTaps(padded: UnsafePointer<Float>, paddedWidth: Int, inputs: Int, kernel: Int,
+                                                       stride: Int, gradient: UnsafePointer<Float>, outputs: Int, outputHeight: Int,
+                                                       outputWidth: Int, weightGradient: UnsafeMutablePointer<Float>) {
+        precondition(convolvesDirectly(outputs: outputs) && weighsByTaps(inputs: inputs, kernel: kernel),
+                     "Float.convolutionWeightGradientByTaps: not available for \(inputs) inputs, \(outputs) outputs and kernel \(kernel)")
+        landscape_convolution_weight_gradient_by_taps(padded, paddedWidth, inputs, kernel, stride, gradient, outputs, outputHeight,
+                                                      outputWidth, weightGradient)
+    }
 }
 
 extension Double: Scalar {
@@ -143,5 +165,13 @@ extension Double: Scalar {
                                                  stride: Int, padding: Int, gradient: UnsafePointer<Double>, outputs: Int,
                                                  outputHeight: Int, outputWidth: Int, weightGradient: UnsafeMutablePointer<Double>) {
         preconditionFailure("Double.convolutionWeightGradient: no direct convolution in Double")
+    }
+
+    public static func weighsByTaps(inputs: Int, kernel: Int) -> Bool { false }
+
+    public static func convolutionWeightGradientByTaps(padded: UnsafePointer<Double>, paddedWidth: Int, inputs: Int, kernel: Int,
+                                                       stride: Int, gradient: UnsafePointer<Double>, outputs: Int, outputHeight: Int,
+                                                       outputWidth: Int, weightGradient: UnsafeMutablePointer<Double>) {
+        preconditionFailure("Double.convolutionWeightGradientByTaps: no direct convolution in Double")
     }
 }

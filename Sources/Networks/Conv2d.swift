@@ -21,8 +21,9 @@ import LandscapeCore
 ///
 /// Where the processor has a direct convolution for the element type (`Scalar.convolve`: Float
 /// with AVX-512, outputs a multiple of 16), forward computes the output from zero-padded copies of
-/// the input images instead, without columns (`convolvesPadded`), and backward the weight gradient
-/// (`weighsDirectly`) and, with stride 1, the input gradient (`backsDirectly`).
+/// the input images instead, without columns (`convolvesPadded`), a network's first layer in
+/// training too, and backward the weight gradient (`weighsDirectly`) and, with stride 1, the input
+/// gradient (`backsDirectly`).
 ///
 /// An evaluation pass that no backward follows applies the batch-norm after the convolution here
 /// (`absorb`).
@@ -141,10 +142,11 @@ public final class Conv2d<T: Scalar> {
         return max(1, rows / block) * block
     }
 
-    /// The first layer of a network (no input gradient) keeps all its columns from forward for
-    /// backward, which then needs them only for the weight gradient: its input has few channels, so
-    /// they are small, and unrolling a single-channel image is a tenth of a training step.
-    private var keepsColumns: Bool { !computesInputGradient && !isPointwise }
+    /// The first layer of a network (no input gradient), where it is not convolved directly, keeps
+    /// all its columns from forward for backward, which then needs them only for the weight
+    /// gradient: its input has few channels, so they are small, and unrolling a single-channel image
+    /// is a tenth of a training step.
+    private var keepsColumns: Bool { !computesInputGradient && !isPointwise && !T.convolvesDirectly(outputs: outputs) }
     private let keptColumns = Buffer<T>(count: 0)
 
     /// A first layer with few input channels whose output keeps its input's height and width
@@ -331,11 +333,21 @@ public final class Conv2d<T: Scalar> {
         if weighsDirectly {
             directGradient.reserve(patchSize * outputs)
             directGradient.zero(patchSize * outputs)
+            let byTaps = T.weighsByTaps(inputs: inputs, kernel: kernel)
+            if byTaps { preparePaddedImage(x.shape, border: padding) }
             for n in 0..<x.shape.n {
-                T.convolutionWeightGradient(image: x.pointer + n * x.shape.sampleSize, height: x.shape.height, width: x.shape.width,
-                                            inputs: inputs, kernel: kernel, stride: stride, padding: padding,
-                                            gradient: dy.pointer + n * y.sampleSize, outputs: outputs, outputHeight: y.height,
-                                            outputWidth: y.width, weightGradient: directGradient.pointer)
+                let gradient = dy.pointer + n * y.sampleSize
+                if byTaps {
+                    padImage(n, of: x, border: padding)
+                    T.convolutionWeightGradientByTaps(padded: workspace.padded.pointer, paddedWidth: x.shape.width + 2 * padding, inputs: inputs,
+                                                      kernel: kernel, stride: stride, gradient: gradient, outputs: outputs,
+                                                      outputHeight: y.height, outputWidth: y.width, weightGradient: directGradient.pointer)
+                } else {
+                    T.convolutionWeightGradient(image: x.pointer + n * x.shape.sampleSize, height: x.shape.height, width: x.shape.width,
+                                                inputs: inputs, kernel: kernel, stride: stride, padding: padding, gradient: gradient,
+                                                outputs: outputs, outputHeight: y.height, outputWidth: y.width,
+                                                weightGradient: directGradient.pointer)
+                }
             }
             let area = kernel * kernel
             for o in 0..<outputs {
@@ -354,10 +366,11 @@ public final class Conv2d<T: Scalar> {
         return computesInputGradient ? Tensor(dx, x.shape) : nil
     }
 
-    /// The weight gradient is computed directly too (`Scalar.convolutionWeightGradient`), image by
-    /// image from the input, each kernel position over the output pixels whose input lies inside the
-    /// image, where forward could have been, except in a first layer, which keeps its columns.
-    private var weighsDirectly: Bool { T.convolvesDirectly(outputs: outputs) && !isPointwise && !keepsColumns }
+    /// The weight gradient is computed directly too where forward could have been, image by image:
+    /// with few input channels (a stem's) from the padded image, every tap side by side
+    /// (`Scalar.convolutionWeightGradientByTaps`), else from the input, each kernel position over
+    /// the output pixels whose input lies inside the image (`Scalar.convolutionWeightGradient`).
+    private var weighsDirectly: Bool { T.convolvesDirectly(outputs: outputs) && !isPointwise }
     /// The weight gradient as the direct kernel adds it up, `[ky][kx][in][out]`.
     private let directGradient = Buffer<T>(count: 0)
 

@@ -26,4 +26,16 @@ void landscape_convolution_weight_gradient(const float *image, ptrdiff_t height,
                                            ptrdiff_t kernel, ptrdiff_t stride, ptrdiff_t padding, const float *gradient,
                                            ptrdiff_t outputs, ptrdiff_t outputHeight, ptrdiff_t outputWidth, float *weightGradient);
 
+/// Whether `landscape_convolution_weight_gradient_by_taps` takes `inputs` channels and a kernel of
+/// `kernel x kernel`: 1 to 3 channels by 3x3, or 1 by 5x5.
+int landscape_convolution_weighs_by_taps(ptrdiff_t inputs, ptrdiff_t kernel);
+
+/// `landscape_convolution_weight_gradient` for few input channels (`landscape_convolution_weighs_by_taps`),
+/// from the image zero-padded (`[..][paddedWidth][inputs]`, the border the convolution's padding):
+/// every output pixel's input lies inside it, so each of the `kernel * kernel * inputs` taps sums over
+/// all output pixels, the taps side by side.
+void landscape_convolution_weight_gradient_by_taps(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel,
+                                                   ptrdiff_t stride, const float *gradient, ptrdiff_t outputs,
+                                                   ptrdiff_t outputHeight, ptrdiff_t outputWidth, float *weightGradient);
+
 #endif
