@@ -41,7 +41,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "LandscapeCore",
-            dependencies: ["CBLAS", "CBLASKernel", "CConvolution", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CBLASKernel", "CKernels", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: numericSettings),
         .target(
             name: "Networks",
@@ -78,8 +78,8 @@ let package = Package(
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         // Chooses OpenBLAS's kernels by instruction set where it fell back to generic ones.
         .target(name: "CBLASKernel", dependencies: ["CBLAS"]),
-        // The direct convolution's AVX-512 kernels, chosen at run time.
-        .target(name: "CConvolution"),
+        // AVX-512 kernels (the direct convolution, batch-norm backward), chosen at run time.
+        .target(name: "CKernels"),
         // HDF5's type and property-list identifiers are macros; the shim turns them into functions.
         .target(name: "HDF5Shim", dependencies: ["CHDF5"]),
 

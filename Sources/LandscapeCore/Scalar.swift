@@ -1,5 +1,5 @@
 import CBLAS
-import CConvolution
+import CKernels
 import RealModule
 
 /// The element types the numeric code is written for.
@@ -60,6 +60,25 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
     static func convolutionWeightGradientByTaps(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
                                                 gradient: UnsafePointer<Self>, outputs: Int, outputHeight: Int, outputWidth: Int,
                                                 weightGradient: UnsafeMutablePointer<Self>)
+
+    /// Whether `batchNormGradientSums` and `batchNormInputGradient` run on this processor for
+    /// `channels` channels. Where they do not, batch-norm's backward loops over rows and channels.
+    static func normalizesDirectly(channels: Int) -> Bool
+
+    /// Training batch-norm's backward sums over `rows` channels-last rows: with `xhat = (x - center)
+    /// * invStd` and `g` the output gradient where it passes the ReLU (with `rectifies`, where
+    /// `scale * xhat + shift > 0`), adds `sum(g)` and then `sum(g * xhat)` per channel to `sums`
+    /// (`2 * channels` values), summed in `Self` over blocks of `block` rows.
+    static func batchNormGradientSums(x: UnsafePointer<Self>, dy: UnsafePointer<Self>, rows: Int, channels: Int,
+                                      center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
+                                      shift: UnsafePointer<Self>, rectifies: Bool, block: Int, sums: UnsafeMutablePointer<Double>)
+
+    /// Then `dx = factor * (count * g - dyTotal - xhat * dyXhatTotal)` per channel.
+    static func batchNormInputGradient(x: UnsafePointer<Self>, dy: UnsafePointer<Self>, rows: Int, channels: Int,
+                                       center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
+                                       shift: UnsafePointer<Self>, rectifies: Bool, factor: UnsafePointer<Self>,
+                                       dyTotal: UnsafePointer<Self>, dyXhatTotal: UnsafePointer<Self>, count: Self,
+                                       dx: UnsafeMutablePointer<Self>)
 }
 
 
@@ -122,6 +141,25 @@ extension Float: Scalar {
         landscape_convolution_weight_gradient_by_taps(padded, paddedWidth, inputs, kernel, stride, gradient, outputs, outputHeight,
                                                       outputWidth, weightGradient)
     }
+
+    public static func normalizesDirectly(channels: Int) -> Bool { landscape_batch_norm_supported(channels) != 0 }
+
+    public static func batchNormGradientSums(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, channels: Int,
+                                             center: UnsafePointer<Float>, invStd: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                                             shift: UnsafePointer<Float>, rectifies: Bool, block: Int, sums: UnsafeMutablePointer<Double>) {
+        precondition(normalizesDirectly(channels: channels), "Float.batchNormGradientSums: not available for \(channels) channels")
+        landscape_batch_norm_gradient_sums(x, dy, rows, channels, center, invStd, scale, shift, rectifies ? 1 : 0, block, sums)
+    }
+
+    public static func batchNormInputGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, channels: Int,
+                                              center: UnsafePointer<Float>, invStd: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                                              shift: UnsafePointer<Float>, rectifies: Bool, factor: UnsafePointer<Float>,
+                                              dyTotal: UnsafePointer<Float>, dyXhatTotal: UnsafePointer<Float>, count: Float,
+                                              dx: UnsafeMutablePointer<Float>) {
+        precondition(normalizesDirectly(channels: channels), "Float.batchNormInputGradient: not available for \(channels) channels")
+        landscape_batch_norm_input_gradient(x, dy, rows, channels, center, invStd, scale, shift, rectifies ? 1 : 0, factor, dyTotal,
+                                            dyXhatTotal, count, dx)
+    }
 }
 
 extension Double: Scalar {
@@ -173,5 +211,21 @@ extension Double: Scalar {
                                                        stride: Int, gradient: UnsafePointer<Double>, outputs: Int, outputHeight: Int,
                                                        outputWidth: Int, weightGradient: UnsafeMutablePointer<Double>) {
         preconditionFailure("Double.convolutionWeightGradientByTaps: no direct convolution in Double")
+    }
+
+    public static func normalizesDirectly(channels: Int) -> Bool { false }
+
+    public static func batchNormGradientSums(x: UnsafePointer<Double>, dy: UnsafePointer<Double>, rows: Int, channels: Int,
+                                             center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
+                                             shift: UnsafePointer<Double>, rectifies: Bool, block: Int, sums: UnsafeMutablePointer<Double>) {
+        preconditionFailure("Double.batchNormGradientSums: no batch-norm kernel in Double")
+    }
+
+    public static func batchNormInputGradient(x: UnsafePointer<Double>, dy: UnsafePointer<Double>, rows: Int, channels: Int,
+                                              center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
+                                              shift: UnsafePointer<Double>, rectifies: Bool, factor: UnsafePointer<Double>,
+                                              dyTotal: UnsafePointer<Double>, dyXhatTotal: UnsafePointer<Double>, count: Double,
+                                              dx: UnsafeMutablePointer<Double>) {
+        preconditionFailure("Double.batchNormInputGradient: no batch-norm kernel in Double")
     }
 }

@@ -224,17 +224,24 @@ public final class BatchNorm2d<T: Scalar> {
         let (dyTotal, dyXhatTotal) = (sum.pointer, sum.pointer + channels)
         sum.pointer.update(repeating: 0, count: 2 * channels)
         let (partialDy, partialDyXhat) = (blockSums.pointer, blockSums.pointer + channels)
-        for start in Swift.stride(from: 0, to: rows, by: Self.block) {
-            partialDy.update(repeating: 0, count: 2 * channels)
-            for row in start..<min(start + Self.block, rows) {
-                let (dy, values) = (outputGradient.pointer + row * channels, x.pointer + row * channels)
-                for c in 0..<channels {
-                    let (xhat, g) = normalized(values, dy, c)
-                    partialDy[c] += g
-                    partialDyXhat[c] += g * xhat
+        // Training with 16 to 64 channels on AVX-512: every per-channel value in a register.
+        let direct = lastMode != .evaluation && T.normalizesDirectly(channels: channels)
+        if direct {
+            T.batchNormGradientSums(x: x.pointer, dy: outputGradient.pointer, rows: rows, channels: channels, center: mu, invStd: inverse,
+                                    scale: gamma, shift: beta, rectifies: rectifies, block: Self.block, sums: sum.pointer)
+        } else {
+            for start in Swift.stride(from: 0, to: rows, by: Self.block) {
+                partialDy.update(repeating: 0, count: 2 * channels)
+                for row in start..<min(start + Self.block, rows) {
+                    let (dy, values) = (outputGradient.pointer + row * channels, x.pointer + row * channels)
+                    for c in 0..<channels {
+                        let (xhat, g) = normalized(values, dy, c)
+                        partialDy[c] += g
+                        partialDyXhat[c] += g * xhat
+                    }
                 }
+                for c in 0..<2 * channels { sum.pointer[c] += Double(partialDy[c]) }
             }
-            for c in 0..<2 * channels { sum.pointer[c] += Double(partialDy[c]) }
         }
         for c in 0..<channels {
             shiftGradient[c] = T(dyTotal[c])
@@ -259,11 +266,17 @@ public final class BatchNorm2d<T: Scalar> {
                 dyTotalT[c] = T(dyTotal[c])
                 dyXhatTotalT[c] = T(dyXhatTotal[c])
             }
-            for row in 0..<rows {
-                let (dy, values, out) = (outputGradient.pointer + row * channels, x.pointer + row * channels, dx + row * channels)
-                for c in 0..<channels {
-                    let (xhat, g) = normalized(values, dy, c)
-                    out[c] = factor[c] * (m * g - dyTotalT[c] - xhat * dyXhatTotalT[c])
+            if direct {
+                T.batchNormInputGradient(x: x.pointer, dy: outputGradient.pointer, rows: rows, channels: channels, center: mu,
+                                         invStd: inverse, scale: gamma, shift: beta, rectifies: rectifies, factor: factor,
+                                         dyTotal: dyTotalT, dyXhatTotal: dyXhatTotalT, count: m, dx: dx)
+            } else {
+                for row in 0..<rows {
+                    let (dy, values, out) = (outputGradient.pointer + row * channels, x.pointer + row * channels, dx + row * channels)
+                    for c in 0..<channels {
+                        let (xhat, g) = normalized(values, dy, c)
+                        out[c] = factor[c] * (m * g - dyTotalT[c] - xhat * dyXhatTotalT[c])
+                    }
                 }
             }
         }

@@ -1,5 +1,5 @@
-#ifndef CCONVOLUTION_H
-#define CCONVOLUTION_H
+#ifndef LANDSCAPE_CONVOLUTION_H
+#define LANDSCAPE_CONVOLUTION_H
 
 #include <stddef.h>
 

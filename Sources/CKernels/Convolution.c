@@ -7,7 +7,7 @@
 // from a zero-padded image, so every tile reads its neighbours without edge cases. This is the
 // register blocking of a GEMM micro-kernel (Goto and van de Geijn, "Anatomy of high-performance
 // matrix multiplication", ACM TOMS 34(3), 2008) with the unrolled matrix read in place.
-#include "CConvolution.h"
+#include "Convolution.h"
 
 #include <immintrin.h>
 

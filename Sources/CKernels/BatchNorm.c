@@ -1,0 +1,127 @@
+// Batch-norm's training backward for channels-last rows of 16 to 64 channels. Every per-channel
+// value (the mean, 1 / std, scale and shift, the sums or the coefficients) stays in a register for
+// the whole pass, where a loop over the channels inside a loop over rows would load each again for
+// every row and keep its sums in memory.
+#include "BatchNorm.h"
+
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+#define UNROLL _Pragma("clang loop unroll(full)")
+
+int landscape_batch_norm_supported(ptrdiff_t channels) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && channels > 0 && channels % 16 == 0 && channels <= 64;
+}
+
+/// The per-channel values both passes read, `VECTORS` vectors of 16 channels each.
+typedef struct { __m512 center[4], invStd[4], scale[4], shift[4]; } Channels;
+
+AVX512 __attribute__((always_inline)) static inline void loadChannels(Channels *to, const float *center, const float *invStd,
+                                                                     const float *scale, const float *shift, const int VECTORS) {
+    UNROLL for (int v = 0; v < VECTORS; v++) {
+        to->center[v] = _mm512_loadu_ps(center + 16 * v);
+        to->invStd[v] = _mm512_loadu_ps(invStd + 16 * v);
+        to->scale[v] = _mm512_loadu_ps(scale + 16 * v);
+        to->shift[v] = _mm512_loadu_ps(shift + 16 * v);
+    }
+}
+
+/// `xhat` of vector `v` of a row, and `g`, the output gradient where it passes the ReLU.
+AVX512 __attribute__((always_inline)) static inline __m512 normalized(const Channels *k, const float *x, const float *dy, int v,
+                                                                     int rectifies, __m512 *g) {
+    const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + 16 * v), k->center[v]), k->invStd[v]);
+    const __m512 gradient = _mm512_loadu_ps(dy + 16 * v);
+    if (rectifies) {
+        const __mmask16 passes = _mm512_cmp_ps_mask(_mm512_add_ps(_mm512_mul_ps(k->scale[v], xhat), k->shift[v]), _mm512_setzero_ps(),
+                                                     _CMP_GT_OQ);
+        *g = _mm512_maskz_mov_ps(passes, gradient);
+    } else {
+        *g = gradient;
+    }
+    return xhat;
+}
+
+/// Adds the 16 floats of `value` to the 16 doubles at `to`.
+AVX512 static inline void addToDoubles(double *to, __m512 value) {
+    const __m512d low = _mm512_cvtps_pd(_mm512_castps512_ps256(value));
+    const __m512d high = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(value), 1)));
+    _mm512_storeu_pd(to, _mm512_add_pd(_mm512_loadu_pd(to), low));
+    _mm512_storeu_pd(to + 8, _mm512_add_pd(_mm512_loadu_pd(to + 8), high));
+}
+
+/// The arguments both passes take: the rows and the per-channel values.
+#define ROW_PARAMETERS const float *x, const float *dy, ptrdiff_t rows, ptrdiff_t channels, const float *center, const float *invStd, \
+    const float *scale, const float *shift
+#define ROW_ARGUMENTS x, dy, rows, channels, center, invStd, scale, shift
+
+AVX512 __attribute__((always_inline)) static inline void gradientSums(ROW_PARAMETERS, int rectifies, ptrdiff_t block, double *sums,
+                                                                     const int VECTORS) {
+    Channels values, *k = &values;
+    loadChannels(k, center, invStd, scale, shift, VECTORS);
+    for (ptrdiff_t start = 0; start < rows; start += block) {
+        const ptrdiff_t end = start + block < rows ? start + block : rows;
+        __m512 dySum[4], dyXhatSum[4];
+        UNROLL for (int v = 0; v < VECTORS; v++) dySum[v] = dyXhatSum[v] = _mm512_setzero_ps();
+        for (ptrdiff_t row = start; row < end; row++) {
+            UNROLL for (int v = 0; v < VECTORS; v++) {
+                __m512 g;
+                const __m512 xhat = normalized(k, x + row * channels, dy + row * channels, v, rectifies, &g);
+                dySum[v] = _mm512_add_ps(dySum[v], g);
+                dyXhatSum[v] = _mm512_add_ps(dyXhatSum[v], _mm512_mul_ps(g, xhat));
+            }
+        }
+        UNROLL for (int v = 0; v < VECTORS; v++) {
+            addToDoubles(sums + 16 * v, dySum[v]);
+            addToDoubles(sums + channels + 16 * v, dyXhatSum[v]);
+        }
+    }
+}
+
+AVX512 __attribute__((always_inline)) static inline void inputGradient(ROW_PARAMETERS, int rectifies, const float *factor,
+                                                                      const float *dyTotal, const float *dyXhatTotal, float count,
+                                                                      float *dx, const int VECTORS) {
+    Channels values, *k = &values;
+    loadChannels(k, center, invStd, scale, shift, VECTORS);
+    __m512 f[4], total[4], xhatTotal[4];
+    UNROLL for (int v = 0; v < VECTORS; v++) {
+        f[v] = _mm512_loadu_ps(factor + 16 * v);
+        total[v] = _mm512_loadu_ps(dyTotal + 16 * v);
+        xhatTotal[v] = _mm512_loadu_ps(dyXhatTotal + 16 * v);
+    }
+    const __m512 m = _mm512_set1_ps(count);
+    for (ptrdiff_t row = 0; row < rows; row++) {
+        UNROLL for (int v = 0; v < VECTORS; v++) {
+            __m512 g;
+            const __m512 xhat = normalized(k, x + row * channels, dy + row * channels, v, rectifies, &g);
+            const __m512 inner = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(m, g), total[v]), _mm512_mul_ps(xhat, xhatTotal[v]));
+            _mm512_storeu_ps(dx + row * channels + 16 * v, _mm512_mul_ps(f[v], inner));
+        }
+    }
+}
+
+/// One function per number of vectors (and ReLU or not, so that the test is not in the loop).
+#define SUMS(V, R) AVX512 static void gradient_sums_##V##_##R(ROW_PARAMETERS, ptrdiff_t block, double *sums) { \
+    gradientSums(ROW_ARGUMENTS, R, block, sums, V); }
+#define GRADIENT(V, R) AVX512 static void input_gradient_##V##_##R(ROW_PARAMETERS, const float *factor, const float *dyTotal, \
+    const float *dyXhatTotal, float count, float *dx) { inputGradient(ROW_ARGUMENTS, R, factor, dyTotal, dyXhatTotal, count, dx, V); }
+#define BOTH(V) SUMS(V, 0) SUMS(V, 1) GRADIENT(V, 0) GRADIENT(V, 1)
+BOTH(1) BOTH(2) BOTH(3) BOTH(4)
+
+typedef void (*Sums)(ROW_PARAMETERS, ptrdiff_t, double *);
+typedef void (*Gradient)(ROW_PARAMETERS, const float *, const float *, const float *, float, float *);
+static const Sums sumsByVectors[4][2] = {
+    { gradient_sums_1_0, gradient_sums_1_1 }, { gradient_sums_2_0, gradient_sums_2_1 },
+    { gradient_sums_3_0, gradient_sums_3_1 }, { gradient_sums_4_0, gradient_sums_4_1 } };
+static const Gradient gradientByVectors[4][2] = {
+    { input_gradient_1_0, input_gradient_1_1 }, { input_gradient_2_0, input_gradient_2_1 },
+    { input_gradient_3_0, input_gradient_3_1 }, { input_gradient_4_0, input_gradient_4_1 } };
+
+void landscape_batch_norm_gradient_sums(ROW_PARAMETERS, int rectifies, ptrdiff_t block, double *sums) {
+    sumsByVectors[channels / 16 - 1][rectifies != 0](ROW_ARGUMENTS, block, sums);
+}
+
+void landscape_batch_norm_input_gradient(ROW_PARAMETERS, int rectifies, const float *factor, const float *dyTotal,
+                                         const float *dyXhatTotal, float count, float *dx) {
+    gradientByVectors[channels / 16 - 1][rectifies != 0](ROW_ARGUMENTS, factor, dyTotal, dyXhatTotal, count, dx);
+}

@@ -1,0 +1,24 @@
+#ifndef LANDSCAPE_BATCH_NORM_H
+#define LANDSCAPE_BATCH_NORM_H
+
+#include <stddef.h>
+
+/// Whether the kernels below take `channels` channels on this CPU: AVX-512F, and a multiple of 16
+/// up to 64, so that every per-channel value of a row stays in a register.
+int landscape_batch_norm_supported(ptrdiff_t channels);
+
+/// Training batch-norm's backward over channels-last rows (`[rows][channels]`), with `xhat = (x -
+/// center) * invStd` and `g` the output gradient `dy` where it passes the ReLU (with `rectifies`,
+/// where `scale * xhat + shift > 0`), else 0: adds `sum(g)` and `sum(g * xhat)` per channel to
+/// `sums` (`[2][channels]`), summed in float over blocks of `block` rows and the blocks in double.
+/// Products and sums are rounded one at a time, no fused multiply-add.
+void landscape_batch_norm_gradient_sums(const float *x, const float *dy, ptrdiff_t rows, ptrdiff_t channels, const float *center,
+                                        const float *invStd, const float *scale, const float *shift, int rectifies, ptrdiff_t block,
+                                        double *sums);
+
+/// Then `dx = factor * (count * g - dyTotal - xhat * dyXhatTotal)` per channel, rounded as written.
+void landscape_batch_norm_input_gradient(const float *x, const float *dy, ptrdiff_t rows, ptrdiff_t channels, const float *center,
+                                         const float *invStd, const float *scale, const float *shift, int rectifies,
+                                         const float *factor, const float *dyTotal, const float *dyXhatTotal, float count, float *dx);
+
+#endif
