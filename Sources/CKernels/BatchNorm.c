@@ -1,7 +1,8 @@
-// Batch-norm's training backward for channels-last rows of 16 to 64 channels. Every per-channel
-// value (the mean, 1 / std, scale and shift, the sums or the coefficients) stays in a register for
-// the whole pass, where a loop over the channels inside a loop over rows would load each again for
-// every row and keep its sums in memory.
+// Batch-norm's passes over channels-last rows of 16 to 64 channels: the statistics' sums, the
+// normalisation, and training backward's sums and input gradient. Every per-channel value (the
+// mean, 1 / std, scale and shift, the sums or the coefficients) stays in a register for the whole
+// pass, where a loop over the channels inside a loop over rows would load each again for every row
+// and keep its sums in memory.
 #include "BatchNorm.h"
 
 #include <immintrin.h>
@@ -124,4 +125,72 @@ void landscape_batch_norm_gradient_sums(ROW_PARAMETERS, int rectifies, ptrdiff_t
 void landscape_batch_norm_input_gradient(ROW_PARAMETERS, int rectifies, const float *factor, const float *dyTotal,
                                          const float *dyXhatTotal, float count, float *dx) {
     gradientByVectors[channels / 16 - 1][rectifies != 0](ROW_ARGUMENTS, factor, dyTotal, dyXhatTotal, count, dx);
+}
+
+/// Per block of `block` rows (the last maybe shorter), the sums of each value's deviation from the
+/// block's first row and of its square, to `out` (`[blocks][2][channels]`).
+AVX512 __attribute__((always_inline)) static inline void blockSums(const float *x, ptrdiff_t rows, ptrdiff_t channels, ptrdiff_t block,
+                                                                  float *out, const int VECTORS) {
+    for (ptrdiff_t start = 0; start < rows; start += block, out += 2 * channels) {
+        const ptrdiff_t end = start + block < rows ? start + block : rows;
+        __m512 first[4], deviations[4], squares[4];
+        UNROLL for (int v = 0; v < VECTORS; v++) {
+            first[v] = _mm512_loadu_ps(x + start * channels + 16 * v);
+            deviations[v] = squares[v] = _mm512_setzero_ps();
+        }
+        for (ptrdiff_t row = start + 1; row < end; row++) {
+            UNROLL for (int v = 0; v < VECTORS; v++) {
+                const __m512 d = _mm512_sub_ps(_mm512_loadu_ps(x + row * channels + 16 * v), first[v]);
+                deviations[v] = _mm512_add_ps(deviations[v], d);
+                squares[v] = _mm512_add_ps(squares[v], _mm512_mul_ps(d, d));
+            }
+        }
+        UNROLL for (int v = 0; v < VECTORS; v++) {
+            _mm512_storeu_ps(out + 16 * v, deviations[v]);
+            _mm512_storeu_ps(out + channels + 16 * v, squares[v]);
+        }
+    }
+}
+
+/// `y = max(scale * ((x - center) * invStd) + shift (+ residual), floor)`, NaN propagating.
+AVX512 __attribute__((always_inline)) static inline void normalizeRows(const float *x, const float *residual, ptrdiff_t rows,
+                                                                      ptrdiff_t channels, const float *center, const float *invStd,
+                                                                      const float *scale, const float *shift, float floor, float *y,
+                                                                      const int VECTORS) {
+    Channels values, *k = &values;
+    loadChannels(k, center, invStd, scale, shift, VECTORS);
+    const __m512 low = _mm512_set1_ps(floor);
+    for (ptrdiff_t row = 0; row < rows; row++) {
+        UNROLL for (int v = 0; v < VECTORS; v++) {
+            const ptrdiff_t at = row * channels + 16 * v;
+            const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + at), k->center[v]), k->invStd[v]);
+            __m512 out = _mm512_add_ps(_mm512_mul_ps(k->scale[v], xhat), k->shift[v]);
+            if (residual) out = _mm512_add_ps(out, _mm512_loadu_ps(residual + at));
+            // The value second, so that a NaN is kept.
+            _mm512_storeu_ps(y + at, _mm512_max_ps(low, out));
+        }
+    }
+}
+
+#define FORWARD(V) \
+    AVX512 static void block_sums_##V(const float *x, ptrdiff_t rows, ptrdiff_t channels, ptrdiff_t block, float *out) { \
+        blockSums(x, rows, channels, block, out, V); } \
+    AVX512 static void normalize_##V(const float *x, const float *residual, ptrdiff_t rows, ptrdiff_t channels, const float *center, \
+                                     const float *invStd, const float *scale, const float *shift, float floor, float *y) { \
+        normalizeRows(x, residual, rows, channels, center, invStd, scale, shift, floor, y, V); }
+FORWARD(1) FORWARD(2) FORWARD(3) FORWARD(4)
+
+typedef void (*BlockSums)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
+typedef void (*Normalize)(const float *, const float *, ptrdiff_t, ptrdiff_t, const float *, const float *, const float *, const float *,
+                          float, float *);
+static const BlockSums blockSumsByVectors[4] = { block_sums_1, block_sums_2, block_sums_3, block_sums_4 };
+static const Normalize normalizeByVectors[4] = { normalize_1, normalize_2, normalize_3, normalize_4 };
+
+void landscape_batch_norm_block_sums(const float *x, ptrdiff_t rows, ptrdiff_t channels, ptrdiff_t block, float *out) {
+    blockSumsByVectors[channels / 16 - 1](x, rows, channels, block, out);
+}
+
+void landscape_batch_norm_normalize(const float *x, const float *residual, ptrdiff_t rows, ptrdiff_t channels, const float *center,
+                                    const float *invStd, const float *scale, const float *shift, float floor, float *y) {
+    normalizeByVectors[channels / 16 - 1](x, residual, rows, channels, center, invStd, scale, shift, floor, y);
 }

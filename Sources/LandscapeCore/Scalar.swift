@@ -61,9 +61,20 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
                                                 gradient: UnsafePointer<Self>, outputs: Int, outputHeight: Int, outputWidth: Int,
                                                 weightGradient: UnsafeMutablePointer<Self>)
 
-    /// Whether `batchNormGradientSums` and `batchNormInputGradient` run on this processor for
-    /// `channels` channels. Where they do not, batch-norm's backward loops over rows and channels.
+    /// Whether the `batchNorm` kernels run on this processor for `channels` channels. Where they do
+    /// not, batch-norm loops over rows and channels.
     static func normalizesDirectly(channels: Int) -> Bool
+
+    /// For each block of `block` of the `rows` channels-last rows (the last maybe shorter), the sums
+    /// of each value's deviation from the block's first row and of its square, to `out`
+    /// (`[blocks][2][channels]`).
+    static func batchNormBlockSums(x: UnsafePointer<Self>, rows: Int, channels: Int, block: Int, out: UnsafeMutablePointer<Self>)
+
+    /// `y = max(scale * ((x - center) * invStd) + shift, floor)` per channel, with `residual` added
+    /// before the maximum; NaN stays NaN.
+    static func batchNormNormalize(x: UnsafePointer<Self>, residual: UnsafePointer<Self>?, rows: Int, channels: Int,
+                                   center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
+                                   shift: UnsafePointer<Self>, floor: Self, y: UnsafeMutablePointer<Self>)
 
     /// Training batch-norm's backward sums over `rows` channels-last rows: with `xhat = (x - center)
     /// * invStd` and `g` the output gradient where it passes the ReLU (with `rectifies`, where
@@ -144,6 +155,18 @@ extension Float: Scalar {
 
     public static func normalizesDirectly(channels: Int) -> Bool { landscape_batch_norm_supported(channels) != 0 }
 
+    public static func batchNormBlockSums(x: UnsafePointer<Float>, rows: Int, channels: Int, block: Int, out: UnsafeMutablePointer<Float>) {
+        precondition(normalizesDirectly(channels: channels), "Float.batchNormBlockSums: not available for \(channels) channels")
+        landscape_batch_norm_block_sums(x, rows, channels, block, out)
+    }
+
+    public static func batchNormNormalize(x: UnsafePointer<Float>, residual: UnsafePointer<Float>?, rows: Int, channels: Int,
+                                          center: UnsafePointer<Float>, invStd: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                                          shift: UnsafePointer<Float>, floor: Float, y: UnsafeMutablePointer<Float>) {
+        precondition(normalizesDirectly(channels: channels), "Float.batchNormNormalize: not available for \(channels) channels")
+        landscape_batch_norm_normalize(x, residual, rows, channels, center, invStd, scale, shift, floor, y)
+    }
+
     public static func batchNormGradientSums(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, channels: Int,
                                              center: UnsafePointer<Float>, invStd: UnsafePointer<Float>, scale: UnsafePointer<Float>,
                                              shift: UnsafePointer<Float>, rectifies: Bool, block: Int, sums: UnsafeMutablePointer<Double>) {
@@ -214,6 +237,16 @@ extension Double: Scalar {
     }
 
     public static func normalizesDirectly(channels: Int) -> Bool { false }
+
+    public static func batchNormBlockSums(x: UnsafePointer<Double>, rows: Int, channels: Int, block: Int, out: UnsafeMutablePointer<Double>) {
+        preconditionFailure("Double.batchNormBlockSums: no batch-norm kernel in Double")
+    }
+
+    public static func batchNormNormalize(x: UnsafePointer<Double>, residual: UnsafePointer<Double>?, rows: Int, channels: Int,
+                                          center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
+                                          shift: UnsafePointer<Double>, floor: Double, y: UnsafeMutablePointer<Double>) {
+        preconditionFailure("Double.batchNormNormalize: no batch-norm kernel in Double")
+    }
 
     public static func batchNormGradientSums(x: UnsafePointer<Double>, dy: UnsafePointer<Double>, rows: Int, channels: Int,
                                              center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,

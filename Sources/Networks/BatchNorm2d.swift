@@ -31,6 +31,8 @@ public final class BatchNorm2d<T: Scalar> {
     private let sum = Buffer<Double>(count: 0), sumOfProducts = Buffer<Double>(count: 0)
     /// The sums of the current block of rows, two per channel.
     private let blockSums = Buffer<T>(count: 0)
+    /// The statistics' sums of every block of rows, where a kernel computes them (`Scalar.batchNormBlockSums`).
+    private let allBlockSums = Buffer<T>(count: 0)
     /// This stack's mean and sum of squared deviations from it, per channel.
     private let local = Buffer<Double>(count: 0)
     /// Rows summed in `T` before their sums are added in Double.
@@ -125,6 +127,12 @@ public final class BatchNorm2d<T: Scalar> {
         if !inference, residual == nil, let pool, pool.poolsActivation(of: x.shape) {
             return pool.poolActivation(of: x, normalize)
         }
+        if T.normalizesDirectly(channels: channels) {
+            T.batchNormNormalize(x: x.pointer, residual: residual.map { UnsafePointer($0.pointer) }, rows: rows, channels: channels,
+                                 center: mu, invStd: inverse, scale: scale, shift: shift, floor: residual == nil ? floor : 0,
+                                 y: output.pointer)
+            return Tensor(output.pointer, x.shape)
+        }
         if let residual {
             for row in 0..<rows {
                 let (input, other, y) = (x.pointer + row * channels, residual.pointer + row * channels, output.pointer + row * channels)
@@ -164,17 +172,26 @@ public final class BatchNorm2d<T: Scalar> {
     private func meanAndVariance(_ x: UnsafePointer<T>, rows: Int, mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>) {
         let (localMean, localM2) = (local.pointer, local.pointer + channels)
         localMean.update(repeating: 0, count: 2 * channels)
-        let (deviations, squares) = (blockSums.pointer, blockSums.pointer + channels)
+        // With the kernel, every block's sums at once; else each block's in `blockSums` in turn.
+        let direct = T.normalizesDirectly(channels: channels)
+        if direct {
+            allBlockSums.reserve((rows + Self.block - 1) / Self.block * 2 * channels)
+            T.batchNormBlockSums(x: x, rows: rows, channels: channels, block: Self.block, out: allBlockSums.pointer)
+        }
         var count = 0.0
         for start in Swift.stride(from: 0, to: rows, by: Self.block) {
             let (first, end) = (x + start * channels, min(start + Self.block, rows))
-            deviations.update(repeating: 0, count: 2 * channels)
-            for row in start + 1..<end {
-                let values = x + row * channels
-                for c in 0..<channels {
-                    let d = values[c] - first[c]
-                    deviations[c] += d
-                    squares[c] += d * d
+            let deviations = direct ? allBlockSums.pointer + start / Self.block * 2 * channels : blockSums.pointer
+            let squares = deviations + channels
+            if !direct {
+                deviations.update(repeating: 0, count: 2 * channels)
+                for row in start + 1..<end {
+                    let values = x + row * channels
+                    for c in 0..<channels {
+                        let d = values[c] - first[c]
+                        deviations[c] += d
+                        squares[c] += d * d
+                    }
                 }
             }
             let (n, total) = (Double(end - start), count + Double(end - start))

@@ -2,15 +2,16 @@ import LandscapeCore
 import Networks
 import Testing
 
-/// Where the processor has AVX-512, Float batch-norm's training backward for 16 to 64 channels runs
-/// in a kernel with every per-channel value in a register (`Scalar.normalizesDirectly`); elsewhere
-/// these tests check the loops over rows, against the same Double reference.
+/// Where the processor has AVX-512, Float batch-norm's passes for 16 to 64 channels (statistics,
+/// normalisation, training backward) run in kernels with every per-channel value in a register
+/// (`Scalar.normalizesDirectly`); elsewhere these tests check the loops over rows, against the same
+/// Double reference.
 struct BatchNormKernelTests {
     /// Channels (one to four vectors of 16), and whether a ReLU follows; 3 x 5 x 6 = 90 rows per
     /// channel, a whole block of 64 and a part.
     static let cases: [(channels: Int, rectifies: Bool)] = [(16, true), (32, false), (48, true), (64, false)]
 
-    @Test("Float input, scale and shift gradients match Double", arguments: cases.indices)
+    @Test("Float output, running statistics, input, scale and shift gradients match Double", arguments: cases.indices)
     func againstDouble(_ index: Int) {
         let (channels, rectifies) = Self.cases[index]
         let shape = Shape(n: 3, height: 5, width: 6, channels: channels)
@@ -22,15 +23,16 @@ struct BatchNormKernelTests {
         for i in 0..<double.parameters.count { single.parameters.pointer[i] = Float(double.parameters.pointer[i]) }
         let x = (0..<shape.count).map { _ in Float(generator.normal()) }
         let dy = (0..<shape.count).map { _ in Float(generator.normal()) }
-        func gradients<T: Scalar>(_ network: Network<T>) -> [Double] {
+        func results<T: Scalar>(_ network: Network<T>) -> [Double] {
             var (input, output) = (x.map { T(Double($0)) }, dy.map { T(Double($0)) })
-            let dx = input.withUnsafeMutableBufferPointer { xs in
-                _ = network.forward(Tensor(xs.baseAddress!, shape), mode: .train)
-                return output.withUnsafeMutableBufferPointer { network.backward(Tensor($0.baseAddress!, shape))!.elements.map(Double.init) }
+            let (y, dx) = input.withUnsafeMutableBufferPointer { xs in
+                let y = network.forward(Tensor(xs.baseAddress!, shape), mode: .train).elements.map(Double.init)
+                return (y, output.withUnsafeMutableBufferPointer { network.backward(Tensor($0.baseAddress!, shape))!.elements.map(Double.init) })
             }
-            return dx + (0..<network.gradients.count).map { Double(network.gradients.pointer[$0]) }
+            return y + dx + (0..<network.gradients.count).map { Double(network.gradients.pointer[$0]) }
+                + (0..<network.state.count).map { Double(network.state.pointer[$0]) }
         }
-        let (found, expected) = (gradients(single), gradients(double))
+        let (found, expected) = (results(single), results(double))
         let largest = expected.map(abs).max()!
         let error = zip(found, expected).map { abs($0 - $1) }.max()!
         #expect(error < 1e-5 * largest, "\(channels) channels\(rectifies ? ", ReLU" : ""): error \(error) of \(largest)")

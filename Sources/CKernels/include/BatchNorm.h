@@ -7,6 +7,15 @@
 /// up to 64, so that every per-channel value of a row stays in a register.
 int landscape_batch_norm_supported(ptrdiff_t channels);
 
+/// Per block of `block` rows (the last maybe shorter), the sums of each value's deviation from the
+/// block's first row and of its square, to `out` (`[blocks][2][channels]`): the statistics' pass.
+void landscape_batch_norm_block_sums(const float *x, ptrdiff_t rows, ptrdiff_t channels, ptrdiff_t block, float *out);
+
+/// `y = max(scale * ((x - center) * invStd) + shift, floor)` per channel, with `residual` (or NULL)
+/// added before the maximum; a NaN stays NaN.
+void landscape_batch_norm_normalize(const float *x, const float *residual, ptrdiff_t rows, ptrdiff_t channels, const float *center,
+                                    const float *invStd, const float *scale, const float *shift, float floor, float *y);
+
 /// Training batch-norm's backward over channels-last rows (`[rows][channels]`), with `xhat = (x -
 /// center) * invStd` and `g` the output gradient `dy` where it passes the ReLU (with `rectifies`,
 /// where `scale * xhat + shift > 0`), else 0: adds `sum(g)` and `sum(g * xhat)` per channel to
