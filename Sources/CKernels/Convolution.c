@@ -20,11 +20,12 @@ int landscape_convolution_supported(void) {
 
 /// The tile arguments: `input` the tile's top-left pixel at kernel position (0, 0); `pixel` and
 /// `row` the distances between the tile's neighbouring input pixels across and down; `line` between
-/// kernel rows; `weight` the tile's first output channel at kernel position (0, 0); `output` the
-/// tile's top-left output, `outputRow` apart down; `accumulate` whether the sums are added to it.
-#define TILE_PARAMETERS const float *input, ptrdiff_t pixel, ptrdiff_t row, ptrdiff_t line, ptrdiff_t kernel, \
-    ptrdiff_t inputs, const float *weight, ptrdiff_t outputs, float *output, ptrdiff_t outputRow, int accumulate
-#define TILE_ARGUMENTS input, pixel, row, line, kernel, inputs, weight, outputs, output, outputRow, accumulate
+/// kernel rows; `kernel` and `kernelWidth` the kernel's rows and columns; `weight` the tile's first
+/// output channel at kernel position (0, 0); `output` the tile's top-left output, `outputPixel`
+/// apart across and `outputRow` down; `accumulate` whether the sums are added to it.
+#define TILE_PARAMETERS const float *input, ptrdiff_t pixel, ptrdiff_t row, ptrdiff_t line, ptrdiff_t kernel, ptrdiff_t kernelWidth, \
+    ptrdiff_t inputs, const float *weight, ptrdiff_t outputs, float *output, ptrdiff_t outputPixel, ptrdiff_t outputRow, int accumulate
+#define TILE_ARGUMENTS input, pixel, row, line, kernel, kernelWidth, inputs, weight, outputs, output, outputPixel, outputRow, accumulate
 
 /// Fully unrolls the loop that follows (whose bounds are constants once `tile` is inlined).
 #define UNROLL _Pragma("clang loop unroll(full)")
@@ -40,9 +41,9 @@ AVX512 __attribute__((always_inline)) static inline void tile(TILE_PARAMETERS, c
         UNROLL for (int j = 0; j < COLUMNS; j++)
             UNROLL for (int v = 0; v < VECTORS; v++) sum[i][j][v] = _mm512_setzero_ps();
     for (ptrdiff_t ky = 0; ky < kernel; ky++) {
-        for (ptrdiff_t kx = 0; kx < kernel; kx++) {
+        for (ptrdiff_t kx = 0; kx < kernelWidth; kx++) {
             const float *source = input + ky * line + kx * inputs;
-            const float *taps = weight + (ky * kernel + kx) * inputs * outputs;
+            const float *taps = weight + (ky * kernelWidth + kx) * inputs * outputs;
             // Pointers stepped through the channels, so that the addresses have no index register.
             const float *const end = source + inputs;
             for (; source < end; source++, taps += outputs) {
@@ -60,7 +61,7 @@ AVX512 __attribute__((always_inline)) static inline void tile(TILE_PARAMETERS, c
     UNROLL for (int i = 0; i < ROWS; i++) {
         UNROLL for (int j = 0; j < COLUMNS; j++) {
             UNROLL for (int v = 0; v < VECTORS; v++) {
-                float *to = output + i * outputRow + j * outputs + 16 * v;
+                float *to = output + i * outputRow + j * outputPixel + 16 * v;
                 _mm512_storeu_ps(to, accumulate ? _mm512_add_ps(_mm512_loadu_ps(to), sum[i][j][v]) : sum[i][j][v]);
             }
         }
@@ -100,22 +101,21 @@ static Tile chooseTile(ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t vectors, ptr
     return columns == 14 && fixed >= 0 ? fixedOneRow[vectors - 1][fixed] : oneRow[vectors - 1][columns - 1];
 }
 
-void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel, ptrdiff_t stride,
-                        const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
-                        float *output, int accumulate) {
+void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernelHeight, ptrdiff_t kernelWidth,
+                        ptrdiff_t stride, const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
+                        float *output, ptrdiff_t outputPixel, ptrdiff_t outputRow, int accumulate) {
     const ptrdiff_t vectors = outputs % 32 == 0 ? 2 : 1;
     // Images up to 7 wide take two output rows per tile, so that a tile has up to 14 pixels.
     const ptrdiff_t rowsPerTile = outputWidth <= 7 ? 2 : 1;
     const ptrdiff_t line = paddedWidth * inputs, pixel = stride * inputs, row = stride * line;
-    const ptrdiff_t outputRow = outputWidth * outputs;
     for (ptrdiff_t block = 0; block < outputs; block += 16 * vectors) {
         for (ptrdiff_t oy = first; oy < last; oy += rowsPerTile) {
             const int two = rowsPerTile == 2 && oy + 1 < last;
             for (ptrdiff_t ox = 0; ox < outputWidth; ox += 14) {
                 const ptrdiff_t columns = outputWidth - ox < 14 ? outputWidth - ox : 14;
                 const Tile run = chooseTile(two ? 2 : 1, columns, vectors, pixel);
-                run(padded + oy * row + ox * pixel, pixel, row, line, kernel, inputs, weight + block, outputs,
-                    output + (oy - first) * outputRow + ox * outputs + block, outputRow, accumulate);
+                run(padded + oy * row + ox * pixel, pixel, row, line, kernelHeight, kernelWidth, inputs, weight + block, outputs,
+                    output + (oy - first) * outputRow + ox * outputPixel + block, outputPixel, outputRow, accumulate);
             }
         }
     }

@@ -35,12 +35,13 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
     static func convolvesDirectly(outputs: Int) -> Bool
 
     /// Output rows `rows` of the convolution of one zero-padded channels-last image
-    /// (`[..][paddedWidth][inputs]`) by `weight` (`[kernel][kernel][inputs][outputs]`) with
-    /// `stride`, into `output` (`[rows][outputWidth][outputs]`, starting at row `rows.lowerBound`),
-    /// or added to it (`accumulating`).
-    static func convolve(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
+    /// (`[..][paddedWidth][inputs]`) by `weight` (`[kernelHeight][kernelWidth][inputs][outputs]`) with
+    /// `stride`, written to `output` or added to it (`accumulating`): output pixel `(oy, ox)` goes to
+    /// `output + (oy - rows.lowerBound) * outputRow + ox * outputPixel`, which for a plain image is
+    /// `[rows][outputWidth][outputs]`.
+    static func convolve(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int, stride: Int,
                          weight: UnsafePointer<Self>, outputs: Int, rows: Range<Int>, outputWidth: Int,
-                         output: UnsafeMutablePointer<Self>, accumulating: Bool)
+                         output: UnsafeMutablePointer<Self>, outputPixel: Int, outputRow: Int, accumulating: Bool)
 
     /// Adds the terms of one channels-last image (`[height][width][inputs]`, no border) in the
     /// gradient of the weight of a convolution with `stride` and zero padding `padding` to
@@ -126,12 +127,12 @@ extension Float: Scalar {
 
     public static func convolvesDirectly(outputs: Int) -> Bool { hasAVX512 && outputs > 0 && outputs % 16 == 0 }
 
-    public static func convolve(padded: UnsafePointer<Float>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
-                                weight: UnsafePointer<Float>, outputs: Int, rows: Range<Int>, outputWidth: Int,
-                                output: UnsafeMutablePointer<Float>, accumulating: Bool) {
+    public static func convolve(padded: UnsafePointer<Float>, paddedWidth: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int,
+                                stride: Int, weight: UnsafePointer<Float>, outputs: Int, rows: Range<Int>, outputWidth: Int,
+                                output: UnsafeMutablePointer<Float>, outputPixel: Int, outputRow: Int, accumulating: Bool) {
         precondition(convolvesDirectly(outputs: outputs), "Float.convolve: not available for \(outputs) outputs")
-        landscape_convolve(padded, paddedWidth, inputs, kernel, stride, weight, outputs, rows.lowerBound, rows.upperBound, outputWidth, output,
-                           accumulating ? 1 : 0)
+        landscape_convolve(padded, paddedWidth, inputs, kernelHeight, kernelWidth, stride, weight, outputs, rows.lowerBound, rows.upperBound,
+                           outputWidth, output, outputPixel, outputRow, accumulating ? 1 : 0)
     }
 
     public static func convolutionWeightGradient(image: UnsafePointer<Float>, height: Int, width: Int, inputs: Int, kernel: Int,
@@ -216,9 +217,9 @@ extension Double: Scalar {
     /// Double convolutions unroll and multiply: the gradient checks want the plain sums.
     public static func convolvesDirectly(outputs: Int) -> Bool { false }
 
-    public static func convolve(padded: UnsafePointer<Double>, paddedWidth: Int, inputs: Int, kernel: Int, stride: Int,
-                                weight: UnsafePointer<Double>, outputs: Int, rows: Range<Int>, outputWidth: Int,
-                                output: UnsafeMutablePointer<Double>, accumulating: Bool) {
+    public static func convolve(padded: UnsafePointer<Double>, paddedWidth: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int,
+                                stride: Int, weight: UnsafePointer<Double>, outputs: Int, rows: Range<Int>, outputWidth: Int,
+                                output: UnsafeMutablePointer<Double>, outputPixel: Int, outputRow: Int, accumulating: Bool) {
         preconditionFailure("Double.convolve: no direct convolution in Double")
     }
 

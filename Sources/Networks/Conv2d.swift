@@ -247,13 +247,39 @@ public final class Conv2d<T: Scalar> {
         T.convolvesDirectly(outputs: outputs) && !isPointwise && (inference || !keepsColumns)
     }
 
-    /// With stride 1, the input gradient is itself a convolution: of the output gradient with a
-    /// border of `k - 1 - p` zeros, by the weight turned by 180 degrees with inputs and outputs
-    /// swapped, `dx[i] = sum over (ky, kx, o) of dy[i + p - (ky, kx)][o] * w[o][:][ky][kx]`. Where the
-    /// processor has the direct convolution for `in` outputs, backward computes it so, instead of
-    /// multiplying into column gradients and folding them back.
-    private var backsDirectly: Bool {
-        computesInputGradient && stride == 1 && !isPointwise && padding < kernel && T.convolvesDirectly(outputs: inputs)
+    /// The input gradient is itself made of convolutions: `dx[i] = sum over (ky, kx, o) of
+    /// dy[(i + p - (ky, kx)) / s][o] * w[o][:][ky][kx]` over the terms where the division is exact.
+    /// The input pixels of one phase, `i = s * j + a` for a fixed `a` in each direction, take the
+    /// kernel rows `ky = a + p - s * d` for consecutive `d`, the output gradient's row `j + d`: each
+    /// phase is a stride-1 convolution of the output gradient, zero-bordered, by those kernel
+    /// positions' weights turned (larger `d`, smaller `ky`) with inputs and outputs swapped, written
+    /// to every `s`-th pixel (`Phase`). With stride 1 there is one phase, the whole weight turned by
+    /// 180 degrees. Where the processor has the direct convolution for `in` outputs, backward
+    /// computes them so, instead of multiplying into column gradients and folding them back.
+    private var backsDirectly: Bool { computesInputGradient && !isPointwise && T.convolvesDirectly(outputs: inputs) }
+
+    /// The phases of the last input gradient computed directly, for inputs of shape `input`, and the
+    /// border the output gradient takes for them.
+    private var phases: (input: Shape, rows: [Phase], columns: [Phase], border: Int)?
+
+    /// One phase along one axis: its first input position `a`, its first output-gradient offset
+    /// `d` (which may be negative), its number of kernel positions and of input positions.
+    private struct Phase {
+        let first: Int, offset: Int, taps: Int, positions: Int
+
+        /// The phases along an axis of `size` input positions and `outputSize` output positions.
+        static func along(size: Int, outputSize: Int, kernel: Int, stride: Int, padding: Int) -> [Phase] {
+            (0..<min(stride, size)).map { a in
+                // Kernel rows ky = a + p - s * d in 0 ..< k: d from ceil((a + p - k + 1) / s) to floor((a + p) / s).
+                let high = (a + padding).quotientAndRemainder(dividingBy: stride).quotient
+                let lowNumerator = a + padding - kernel + 1
+                let low = lowNumerator >= 0 ? (lowNumerator + stride - 1) / stride : -((-lowNumerator) / stride)
+                return Phase(first: a, offset: low, taps: max(0, high - low + 1), positions: (size - a + stride - 1) / stride)
+            }
+        }
+
+        /// The zero border the output gradient needs on each side for this phase to read it.
+        func border(outputSize: Int) -> Int { taps == 0 ? 0 : max(0, -offset, positions - 1 + offset + taps - 1 - (outputSize - 1)) }
     }
 
     /// The image `convolvePadded` last copied into the workspace's padded image, in this pass.
@@ -295,9 +321,10 @@ public final class Conv2d<T: Scalar> {
             let (n, oy) = imageRow.quotientAndRemainder(dividingBy: y.height)
             let last = min(y.height, oy + rows.upperBound / y.width - imageRow)
             padImage(n, of: x, border: border)
-            T.convolve(padded: workspace.padded.pointer, paddedWidth: paddedWidth, inputs: channels, kernel: kernel, stride: stride,
-                       weight: directWeight.pointer, outputs: y.channels, rows: oy..<last, outputWidth: y.width,
-                       output: into + (imageRow * y.width - rows.lowerBound) * y.channels, accumulating: accumulating)
+            T.convolve(padded: workspace.padded.pointer, paddedWidth: paddedWidth, inputs: channels, kernelHeight: kernel, kernelWidth: kernel,
+                       stride: stride, weight: directWeight.pointer, outputs: y.channels, rows: oy..<last, outputWidth: y.width,
+                       output: into + (imageRow * y.width - rows.lowerBound) * y.channels, outputPixel: y.channels,
+                       outputRow: y.width * y.channels, accumulating: accumulating)
             imageRow += last - oy
         }
     }
@@ -316,20 +343,7 @@ public final class Conv2d<T: Scalar> {
             if !isPointwise && !backsDirectly { inputGradient.pointer.update(repeating: 0, count: x.shape.count) }
         }
         let dx = target?.pointer ?? inputGradient.pointer
-        if backsDirectly {
-            preparePaddedImage(y, border: kernel - 1 - padding)
-            directWeight.reserve(patchSize * outputs)
-            let area = kernel * kernel
-            for o in 0..<outputs {
-                for c in 0..<inputs {
-                    for position in 0..<area {
-                        directWeight.pointer[((area - 1 - position) * outputs + o) * inputs + c] = weight[(o * inputs + c) * area + position]
-                    }
-                }
-            }
-            convolvePadded(dy, border: kernel - 1 - padding, stride: 1, rows: 0..<x.shape.pixels, outputShape: x.shape, into: dx,
-                           accumulating: target != nil)
-        }
+        if backsDirectly { backDirectly(dy, inputShape: x.shape, outputShape: y, into: dx, accumulating: target != nil) }
         if weighsDirectly {
             directGradient.reserve(patchSize * outputs)
             directGradient.zero(patchSize * outputs)
@@ -364,6 +378,57 @@ public final class Conv2d<T: Scalar> {
         if !weighsDirectly { permute(permutedGradient.pointer, weightGradient, toColumnOrder: false) }
         if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, into: biasGradient) }
         return computesInputGradient ? Tensor(dx, x.shape) : nil
+    }
+
+    /// The input gradient by phases (`backsDirectly`, `Phase`), image by image, written to `dx` or
+    /// added to it.
+    private func backDirectly(_ dy: Tensor<T>, inputShape x: Shape, outputShape y: Shape, into dx: UnsafeMutablePointer<T>,
+                              accumulating: Bool) {
+        if phases?.input != x {
+            let rows = Phase.along(size: x.height, outputSize: y.height, kernel: kernel, stride: stride, padding: padding)
+            let columns = Phase.along(size: x.width, outputSize: y.width, kernel: kernel, stride: stride, padding: padding)
+            let border = (rows.map { $0.border(outputSize: y.height) } + columns.map { $0.border(outputSize: y.width) }).max() ?? 0
+            phases = (x, rows, columns, border)
+        }
+        guard let (_, rows, columns, border) = phases else { return }
+        // Each phase's turned weights, `[t][u][o][c]`, one after another: the phases share out the kernel.
+        directWeight.reserve(patchSize * outputs)
+        var filled = 0
+        for row in rows {
+            for column in columns {
+                for t in 0..<row.taps {
+                    for u in 0..<column.taps {
+                        let (ky, kx) = (row.first + padding - stride * (row.offset + t), column.first + padding - stride * (column.offset + u))
+                        for o in 0..<outputs {
+                            for c in 0..<inputs {
+                                directWeight.pointer[filled + ((t * column.taps + u) * outputs + o) * inputs + c] =
+                                    weight[((o * inputs + c) * kernel + ky) * kernel + kx]
+                            }
+                        }
+                    }
+                }
+                filled += row.taps * column.taps * outputs * inputs
+            }
+        }
+        // Pixels that no kernel position reaches (a phase without taps) get no term.
+        if !accumulating && (rows.contains { $0.taps == 0 } || columns.contains { $0.taps == 0 }) { dx.update(repeating: 0, count: x.count) }
+        preparePaddedImage(y, border: border)
+        let paddedWidth = y.width + 2 * border
+        for n in 0..<x.n {
+            padImage(n, of: dy, border: border)
+            var phaseWeight = directWeight.pointer
+            for row in rows {
+                for column in columns where row.taps > 0 && column.taps > 0 {
+                    defer { phaseWeight += row.taps * column.taps * outputs * inputs }
+                    T.convolve(padded: workspace.padded.pointer + ((border + row.offset) * paddedWidth + border + column.offset) * outputs,
+                               paddedWidth: paddedWidth, inputs: outputs, kernelHeight: row.taps, kernelWidth: column.taps, stride: 1,
+                               weight: phaseWeight, outputs: inputs,
+                               rows: 0..<row.positions, outputWidth: column.positions,
+                               output: dx + n * x.sampleSize + (row.first * x.width + column.first) * inputs,
+                               outputPixel: stride * inputs, outputRow: stride * x.width * inputs, accumulating: accumulating)
+                }
+            }
+        }
     }
 
     /// The weight gradient is computed directly too where forward could have been, image by image:

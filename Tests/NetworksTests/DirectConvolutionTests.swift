@@ -5,8 +5,9 @@ import Testing
 /// Where the processor has AVX-512, a Float convolution's forward pass is computed directly from
 /// zero-padded images (`Scalar.convolve`), in tiles of up to 14 pixels of one output row, or two
 /// rows of up to 7 in narrow images, by 16 or 32 outputs; so are the weight gradient, image by image
-/// in tiles of 16 sums (for a first layer's few channels, of every tap), and the input gradient of a stride-1 convolution with a multiple of 16
-/// inputs. Elsewhere these tests check the unrolled path, against the same references.
+/// in tiles of 16 sums (for a first layer's few channels, of every tap), and the input gradient of a
+/// convolution with a multiple of 16 inputs, in phases where the stride is more than 1. Elsewhere
+/// these tests check the unrolled path, against the same references.
 struct DirectConvolutionTests {
     typealias Case = ConvolutionChunkTests.Case
 
@@ -28,6 +29,12 @@ struct DirectConvolutionTests {
         // forward pass unrolls.
         Case(inputs: 32, outputs: 16, kernel: 3, stride: 1, padding: 0, side: 9, batch: 3, first: false),
         Case(inputs: 16, outputs: 8, kernel: 5, stride: 1, padding: 2, side: 10, batch: 2, first: false),
+        // Input gradients of other strides by phases: a 5x5 kernel over an odd size, whose phases
+        // differ in size; stride 2 without padding, whose first phase reads no row above; stride 3
+        // with a border of 2, where every phase has its own offset.
+        Case(inputs: 16, outputs: 16, kernel: 5, stride: 2, padding: 2, side: 11, batch: 2, first: false),
+        Case(inputs: 16, outputs: 32, kernel: 3, stride: 2, padding: 0, side: 10, batch: 2, first: false),
+        Case(inputs: 32, outputs: 16, kernel: 3, stride: 3, padding: 2, side: 8, batch: 2, first: false),
         // Rows of 14 + 14 + 2 pixels; images of one and of two pixels.
         Case(inputs: 1, outputs: 16, kernel: 3, stride: 1, padding: 1, side: 30, batch: 2, first: false),
         Case(inputs: 4, outputs: 16, kernel: 3, stride: 1, padding: 1, side: 1, batch: 3, first: false),

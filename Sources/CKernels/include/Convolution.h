@@ -7,14 +7,15 @@
 /// output channels.)
 int landscape_convolution_supported(void);
 
-/// Output rows `first ..< last` of the convolution of one zero-padded channels-last image:
-/// `output[oy][ox][o] = sum over (ky, kx, c) of padded[oy * stride + ky][ox * stride + kx][c] *
-/// weight[ky][kx][c][o]`, added in that order from zero, one fused multiply-add per term.
-/// `padded` is `[..][paddedWidth][inputs]`, `output` `[..][outputWidth][outputs]` (row `first`
-/// at `output + first * outputWidth * outputs`). With `accumulate`, the sums are added to `output`.
-void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernel, ptrdiff_t stride,
-                        const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
-                        float *output, int accumulate);
+/// Output rows `first ..< last` of the convolution of one zero-padded channels-last image by a
+/// kernel of `kernelHeight x kernelWidth`: `output[oy][ox][o] = sum over (ky, kx, c) of
+/// padded[oy * stride + ky][ox * stride + kx][c] * weight[ky][kx][c][o]`, added in that order from
+/// zero, one fused multiply-add per term. `padded` is `[..][paddedWidth][inputs]`; output pixel
+/// `(oy, ox)` is at `output + (oy - first) * outputRow + ox * outputPixel` (`outputs * outputWidth`
+/// and `outputs` for a plain image). With `accumulate`, the sums are added to `output`.
+void landscape_convolve(const float *padded, ptrdiff_t paddedWidth, ptrdiff_t inputs, ptrdiff_t kernelHeight, ptrdiff_t kernelWidth,
+                        ptrdiff_t stride, const float *weight, ptrdiff_t outputs, ptrdiff_t first, ptrdiff_t last, ptrdiff_t outputWidth,
+                        float *output, ptrdiff_t outputPixel, ptrdiff_t outputRow, int accumulate);
 
 /// The terms of one channels-last image (`[height][width][inputs]`, no border) in the gradient of
 /// the convolution's weight, added to `weightGradient` (`[kernel][kernel][inputs][outputs]`): for
