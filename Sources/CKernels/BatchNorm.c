@@ -28,18 +28,20 @@ AVX512 __attribute__((always_inline)) static inline void loadChannels(Channels *
     }
 }
 
-/// `xhat` of vector `v` of a row, and `g`, the output gradient where it passes the ReLU.
-AVX512 __attribute__((always_inline)) static inline __m512 normalized(const Channels *k, const float *x, const float *dy, int v,
-                                                                     int rectifies, __m512 *g) {
+/// `xhat` of vector `v` of a row, and `g`, its output gradient (`dy`; with `POOLED`, where the
+/// recorded positions `taken` equal `here`, else 0) where it passes the ReLU.
+AVX512 __attribute__((always_inline)) static inline __m512 normalized(const Channels *k, const float *x, const float *dy,
+                                                                     const float *taken, __m512 here, int v, int rectifies,
+                                                                     const int POOLED, __m512 *g) {
     const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + 16 * v), k->center[v]), k->invStd[v]);
-    const __m512 gradient = _mm512_loadu_ps(dy + 16 * v);
+    __m512 gradient = _mm512_loadu_ps(dy + 16 * v);
+    if (POOLED) gradient = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_loadu_ps(taken + 16 * v), here, _CMP_EQ_OQ), gradient);
     if (rectifies) {
         const __mmask16 passes = _mm512_cmp_ps_mask(_mm512_add_ps(_mm512_mul_ps(k->scale[v], xhat), k->shift[v]), _mm512_setzero_ps(),
                                                      _CMP_GT_OQ);
-        *g = _mm512_maskz_mov_ps(passes, gradient);
-    } else {
-        *g = gradient;
+        gradient = _mm512_maskz_mov_ps(passes, gradient);
     }
+    *g = gradient;
     return xhat;
 }
 
@@ -51,37 +53,64 @@ AVX512 static inline void addToDoubles(double *to, __m512 value) {
     _mm512_storeu_pd(to + 8, _mm512_add_pd(_mm512_loadu_pd(to + 8), high));
 }
 
-/// The arguments both passes take: the rows and the per-channel values.
-#define ROW_PARAMETERS const float *x, const float *dy, ptrdiff_t rows, ptrdiff_t channels, const float *center, const float *invStd, \
-    const float *scale, const float *shift
-#define ROW_ARGUMENTS x, dy, rows, channels, center, invStd, scale, shift
+/// The arguments both passes take: the rows, where their output gradient is, and the per-channel
+/// values.
+#define ROW_PARAMETERS const float *x, const float *dy, const float *positions, ptrdiff_t height, ptrdiff_t width, ptrdiff_t rows, \
+    ptrdiff_t channels, const float *center, const float *invStd, const float *scale, const float *shift
+#define ROW_ARGUMENTS x, dy, positions, height, width, rows, channels, center, invStd, scale, shift
+
+/// Where row `row`, pixel `(iy, ix)` of its image, finds its output gradient: its own row of `dy`
+/// or, with `POOLED`, its 2x2 window's row of the pooled `dy` and of `positions`; `here` is its
+/// position in the window as the pool records it.
+typedef struct { const float *gradient, *taken; __m512 here; } Source;
+
+AVX512 __attribute__((always_inline)) static inline Source source(const float *dy, const float *positions, ptrdiff_t row, ptrdiff_t image,
+                                                                 ptrdiff_t iy, ptrdiff_t ix, ptrdiff_t height, ptrdiff_t width,
+                                                                 ptrdiff_t channels, const int POOLED) {
+    if (!POOLED) return (Source){ dy + row * channels, NULL, _mm512_setzero_ps() };
+    const ptrdiff_t window = ((image * (height / 2) + iy / 2) * (width / 2) + ix / 2) * channels;
+    return (Source){ dy + window, positions + window, _mm512_set1_ps((float)((iy & 1) * 2 + (ix & 1))) };
+}
+
+/// The loops over images, their rows and columns (or, without pooling, over the rows alone), in
+/// the rows' order.
+#define FOR_EACH_ROW(POOLED) \
+    const ptrdiff_t images = POOLED ? rows / (height * width) : 1, imageHeight = POOLED ? height : rows, imageWidth = POOLED ? width : 1; \
+    ptrdiff_t row = 0; \
+    for (ptrdiff_t image = 0; image < images; image++) \
+        for (ptrdiff_t iy = 0; iy < imageHeight; iy++) \
+            for (ptrdiff_t ix = 0; ix < imageWidth; ix++, row++)
 
 AVX512 __attribute__((always_inline)) static inline void gradientSums(ROW_PARAMETERS, int rectifies, ptrdiff_t block, double *sums,
-                                                                     const int VECTORS) {
+                                                                     const int VECTORS, const int POOLED) {
     Channels values, *k = &values;
     loadChannels(k, center, invStd, scale, shift, VECTORS);
-    for (ptrdiff_t start = 0; start < rows; start += block) {
-        const ptrdiff_t end = start + block < rows ? start + block : rows;
-        __m512 dySum[4], dyXhatSum[4];
-        UNROLL for (int v = 0; v < VECTORS; v++) dySum[v] = dyXhatSum[v] = _mm512_setzero_ps();
-        for (ptrdiff_t row = start; row < end; row++) {
-            UNROLL for (int v = 0; v < VECTORS; v++) {
-                __m512 g;
-                const __m512 xhat = normalized(k, x + row * channels, dy + row * channels, v, rectifies, &g);
-                dySum[v] = _mm512_add_ps(dySum[v], g);
-                dyXhatSum[v] = _mm512_add_ps(dyXhatSum[v], _mm512_mul_ps(g, xhat));
-            }
-        }
+    __m512 dySum[4], dyXhatSum[4];
+    UNROLL for (int v = 0; v < VECTORS; v++) dySum[v] = dyXhatSum[v] = _mm512_setzero_ps();
+    ptrdiff_t blockEnd = block < rows ? block : rows;
+    FOR_EACH_ROW(POOLED) {
+        const Source from = source(dy, positions, row, image, iy, ix, height, width, channels, POOLED);
         UNROLL for (int v = 0; v < VECTORS; v++) {
-            addToDoubles(sums + 16 * v, dySum[v]);
-            addToDoubles(sums + channels + 16 * v, dyXhatSum[v]);
+            __m512 g;
+            const __m512 xhat = normalized(k, x + row * channels, from.gradient, from.taken, from.here, v, rectifies, POOLED, &g);
+            dySum[v] = _mm512_add_ps(dySum[v], g);
+            dyXhatSum[v] = _mm512_add_ps(dyXhatSum[v], _mm512_mul_ps(g, xhat));
+        }
+        // Each block's float sums go into the double ones.
+        if (row + 1 == blockEnd) {
+            UNROLL for (int v = 0; v < VECTORS; v++) {
+                addToDoubles(sums + 16 * v, dySum[v]);
+                addToDoubles(sums + channels + 16 * v, dyXhatSum[v]);
+                dySum[v] = dyXhatSum[v] = _mm512_setzero_ps();
+            }
+            blockEnd = blockEnd + block < rows ? blockEnd + block : rows;
         }
     }
 }
 
 AVX512 __attribute__((always_inline)) static inline void inputGradient(ROW_PARAMETERS, int rectifies, const float *factor,
                                                                       const float *dyTotal, const float *dyXhatTotal, float count,
-                                                                      float *dx, const int VECTORS) {
+                                                                      float *dx, const int VECTORS, const int POOLED) {
     Channels values, *k = &values;
     loadChannels(k, center, invStd, scale, shift, VECTORS);
     __m512 f[4], total[4], xhatTotal[4];
@@ -91,40 +120,40 @@ AVX512 __attribute__((always_inline)) static inline void inputGradient(ROW_PARAM
         xhatTotal[v] = _mm512_loadu_ps(dyXhatTotal + 16 * v);
     }
     const __m512 m = _mm512_set1_ps(count);
-    for (ptrdiff_t row = 0; row < rows; row++) {
+    FOR_EACH_ROW(POOLED) {
+        const Source from = source(dy, positions, row, image, iy, ix, height, width, channels, POOLED);
         UNROLL for (int v = 0; v < VECTORS; v++) {
             __m512 g;
-            const __m512 xhat = normalized(k, x + row * channels, dy + row * channels, v, rectifies, &g);
+            const __m512 xhat = normalized(k, x + row * channels, from.gradient, from.taken, from.here, v, rectifies, POOLED, &g);
             const __m512 inner = _mm512_sub_ps(_mm512_sub_ps(_mm512_mul_ps(m, g), total[v]), _mm512_mul_ps(xhat, xhatTotal[v]));
             _mm512_storeu_ps(dx + row * channels + 16 * v, _mm512_mul_ps(f[v], inner));
         }
     }
 }
 
-/// One function per number of vectors (and ReLU or not, so that the test is not in the loop).
-#define SUMS(V, R) AVX512 static void gradient_sums_##V##_##R(ROW_PARAMETERS, ptrdiff_t block, double *sums) { \
-    gradientSums(ROW_ARGUMENTS, R, block, sums, V); }
-#define GRADIENT(V, R) AVX512 static void input_gradient_##V##_##R(ROW_PARAMETERS, const float *factor, const float *dyTotal, \
-    const float *dyXhatTotal, float count, float *dx) { inputGradient(ROW_ARGUMENTS, R, factor, dyTotal, dyXhatTotal, count, dx, V); }
-#define BOTH(V) SUMS(V, 0) SUMS(V, 1) GRADIENT(V, 0) GRADIENT(V, 1)
-BOTH(1) BOTH(2) BOTH(3) BOTH(4)
+/// One function per number of vectors, ReLU or not and pooled or not, so that no test is in the loop.
+#define SUMS(V, R, P) AVX512 static void gradient_sums_##V##_##R##_##P(ROW_PARAMETERS, ptrdiff_t block, double *sums) { \
+    gradientSums(ROW_ARGUMENTS, R, block, sums, V, P); }
+#define GRADIENT(V, R, P) AVX512 static void input_gradient_##V##_##R##_##P(ROW_PARAMETERS, const float *factor, const float *dyTotal, \
+    const float *dyXhatTotal, float count, float *dx) { inputGradient(ROW_ARGUMENTS, R, factor, dyTotal, dyXhatTotal, count, dx, V, P); }
+#define BOTH(V, R, P) SUMS(V, R, P) GRADIENT(V, R, P)
+#define EVERY_CASE(V) BOTH(V, 0, 0) BOTH(V, 0, 1) BOTH(V, 1, 0) BOTH(V, 1, 1)
+EVERY_CASE(1) EVERY_CASE(2) EVERY_CASE(3) EVERY_CASE(4)
 
 typedef void (*Sums)(ROW_PARAMETERS, ptrdiff_t, double *);
 typedef void (*Gradient)(ROW_PARAMETERS, const float *, const float *, const float *, float, float *);
-static const Sums sumsByVectors[4][2] = {
-    { gradient_sums_1_0, gradient_sums_1_1 }, { gradient_sums_2_0, gradient_sums_2_1 },
-    { gradient_sums_3_0, gradient_sums_3_1 }, { gradient_sums_4_0, gradient_sums_4_1 } };
-static const Gradient gradientByVectors[4][2] = {
-    { input_gradient_1_0, input_gradient_1_1 }, { input_gradient_2_0, input_gradient_2_1 },
-    { input_gradient_3_0, input_gradient_3_1 }, { input_gradient_4_0, input_gradient_4_1 } };
+#define CASES(KIND, V) { { KIND##_##V##_0_0, KIND##_##V##_0_1 }, { KIND##_##V##_1_0, KIND##_##V##_1_1 } }
+static const Sums sumsByCase[4][2][2] = { CASES(gradient_sums, 1), CASES(gradient_sums, 2), CASES(gradient_sums, 3), CASES(gradient_sums, 4) };
+static const Gradient gradientByCase[4][2][2] = {
+    CASES(input_gradient, 1), CASES(input_gradient, 2), CASES(input_gradient, 3), CASES(input_gradient, 4) };
 
 void landscape_batch_norm_gradient_sums(ROW_PARAMETERS, int rectifies, ptrdiff_t block, double *sums) {
-    sumsByVectors[channels / 16 - 1][rectifies != 0](ROW_ARGUMENTS, block, sums);
+    sumsByCase[channels / 16 - 1][rectifies != 0][positions != NULL](ROW_ARGUMENTS, block, sums);
 }
 
 void landscape_batch_norm_input_gradient(ROW_PARAMETERS, int rectifies, const float *factor, const float *dyTotal,
                                          const float *dyXhatTotal, float count, float *dx) {
-    gradientByVectors[channels / 16 - 1][rectifies != 0](ROW_ARGUMENTS, factor, dyTotal, dyXhatTotal, count, dx);
+    gradientByCase[channels / 16 - 1][rectifies != 0][positions != NULL](ROW_ARGUMENTS, factor, dyTotal, dyXhatTotal, count, dx);
 }
 
 /// Per block of `block` rows (the last maybe shorter), the sums of each value's deviation from the

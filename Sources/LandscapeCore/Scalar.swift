@@ -80,13 +80,18 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
     /// Training batch-norm's backward sums over `rows` channels-last rows: with `xhat = (x - center)
     /// * invStd` and `g` the output gradient where it passes the ReLU (with `rectifies`, where
     /// `scale * xhat + shift > 0`), adds `sum(g)` and then `sum(g * xhat)` per channel to `sums`
-    /// (`2 * channels` values), summed in `Self` over blocks of `block` rows.
-    static func batchNormGradientSums(x: UnsafePointer<Self>, dy: UnsafePointer<Self>, rows: Int, channels: Int,
+    /// (`2 * channels` values), summed in `Self` over blocks of `block` rows. The output gradient is
+    /// `dy` row by row or, with `pooled`, the gradient of a 2x2 max-pool taken in batch-norm's pass
+    /// over images of `height x width`, with the positions it recorded: a row's is its window's
+    /// where the pool took the row, else 0.
+    static func batchNormGradientSums(x: UnsafePointer<Self>, dy: UnsafePointer<Self>, pooled: (positions: UnsafePointer<Self>, height: Int, width: Int)?,
+                                      rows: Int, channels: Int,
                                       center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
                                       shift: UnsafePointer<Self>, rectifies: Bool, block: Int, sums: UnsafeMutablePointer<Double>)
 
     /// Then `dx = factor * (count * g - dyTotal - xhat * dyXhatTotal)` per channel.
-    static func batchNormInputGradient(x: UnsafePointer<Self>, dy: UnsafePointer<Self>, rows: Int, channels: Int,
+    static func batchNormInputGradient(x: UnsafePointer<Self>, dy: UnsafePointer<Self>, pooled: (positions: UnsafePointer<Self>, height: Int, width: Int)?,
+                                       rows: Int, channels: Int,
                                        center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
                                        shift: UnsafePointer<Self>, rectifies: Bool, factor: UnsafePointer<Self>,
                                        dyTotal: UnsafePointer<Self>, dyXhatTotal: UnsafePointer<Self>, count: Self,
@@ -168,21 +173,24 @@ extension Float: Scalar {
         landscape_batch_norm_normalize(x, residual, rows, channels, center, invStd, scale, shift, floor, y)
     }
 
-    public static func batchNormGradientSums(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, channels: Int,
+    public static func batchNormGradientSums(x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                             pooled: (positions: UnsafePointer<Float>, height: Int, width: Int)?, rows: Int, channels: Int,
                                              center: UnsafePointer<Float>, invStd: UnsafePointer<Float>, scale: UnsafePointer<Float>,
                                              shift: UnsafePointer<Float>, rectifies: Bool, block: Int, sums: UnsafeMutablePointer<Double>) {
         precondition(normalizesDirectly(channels: channels), "Float.batchNormGradientSums: not available for \(channels) channels")
-        landscape_batch_norm_gradient_sums(x, dy, rows, channels, center, invStd, scale, shift, rectifies ? 1 : 0, block, sums)
+        landscape_batch_norm_gradient_sums(x, dy, pooled?.positions, pooled?.height ?? 0, pooled?.width ?? 0, rows, channels, center, invStd,
+                                           scale, shift, rectifies ? 1 : 0, block, sums)
     }
 
-    public static func batchNormInputGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, channels: Int,
+    public static func batchNormInputGradient(x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                              pooled: (positions: UnsafePointer<Float>, height: Int, width: Int)?, rows: Int, channels: Int,
                                               center: UnsafePointer<Float>, invStd: UnsafePointer<Float>, scale: UnsafePointer<Float>,
                                               shift: UnsafePointer<Float>, rectifies: Bool, factor: UnsafePointer<Float>,
                                               dyTotal: UnsafePointer<Float>, dyXhatTotal: UnsafePointer<Float>, count: Float,
                                               dx: UnsafeMutablePointer<Float>) {
         precondition(normalizesDirectly(channels: channels), "Float.batchNormInputGradient: not available for \(channels) channels")
-        landscape_batch_norm_input_gradient(x, dy, rows, channels, center, invStd, scale, shift, rectifies ? 1 : 0, factor, dyTotal,
-                                            dyXhatTotal, count, dx)
+        landscape_batch_norm_input_gradient(x, dy, pooled?.positions, pooled?.height ?? 0, pooled?.width ?? 0, rows, channels, center,
+                                            invStd, scale, shift, rectifies ? 1 : 0, factor, dyTotal, dyXhatTotal, count, dx)
     }
 }
 
@@ -249,13 +257,15 @@ extension Double: Scalar {
         preconditionFailure("Double.batchNormNormalize: no batch-norm kernel in Double")
     }
 
-    public static func batchNormGradientSums(x: UnsafePointer<Double>, dy: UnsafePointer<Double>, rows: Int, channels: Int,
+    public static func batchNormGradientSums(x: UnsafePointer<Double>, dy: UnsafePointer<Double>,
+                                             pooled: (positions: UnsafePointer<Double>, height: Int, width: Int)?, rows: Int, channels: Int,
                                              center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
                                              shift: UnsafePointer<Double>, rectifies: Bool, block: Int, sums: UnsafeMutablePointer<Double>) {
         preconditionFailure("Double.batchNormGradientSums: no batch-norm kernel in Double")
     }
 
-    public static func batchNormInputGradient(x: UnsafePointer<Double>, dy: UnsafePointer<Double>, rows: Int, channels: Int,
+    public static func batchNormInputGradient(x: UnsafePointer<Double>, dy: UnsafePointer<Double>,
+                                              pooled: (positions: UnsafePointer<Double>, height: Int, width: Int)?, rows: Int, channels: Int,
                                               center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
                                               shift: UnsafePointer<Double>, rectifies: Bool, factor: UnsafePointer<Double>,
                                               dyTotal: UnsafePointer<Double>, dyXhatTotal: UnsafePointer<Double>, count: Double,

@@ -57,6 +57,10 @@ public final class BatchNorm2d<T: Scalar> {
     /// images, so the full-size output is never written out and read back. Backward needs only the
     /// pool's positions, and recomputes the ReLU's test from the input.
     var pool: MaxPool2d<T>?
+    /// Whether the last forward pooled its output and backward reads the pooled gradient and the
+    /// pool's positions in place of the full-size gradient, which the pool's backward then does not
+    /// write: in training, with the batch-norm kernels (`Scalar.normalizesDirectly`).
+    private var readsPooledGradient = false
 
     init(channels: Int, scaleOffset: Int, shiftOffset: Int, meanOffset: Int, varianceOffset: Int,
          parameters: ParameterVector<T>, gradients: ParameterVector<T>, state: ParameterVector<T>,
@@ -88,6 +92,7 @@ public final class BatchNorm2d<T: Scalar> {
             precondition(residual.shape == x.shape && !rectifies && !(inference && isAbsorbed),
                          "BatchNorm2d: a residual of shape \(residual.shape) needs shape \(x.shape) and a layer that neither rectifies nor is absorbed")
         }
+        readsPooledGradient = false
         if inference && isAbsorbed {
             input = nil  // no backward through a pass the convolution did
             return x
@@ -125,7 +130,8 @@ public final class BatchNorm2d<T: Scalar> {
             max(scale[c] * ((value - mu[c]) * inverse[c]) + shift[c], floor)
         }
         if !inference, residual == nil, let pool, pool.poolsActivation(of: x.shape) {
-            return pool.poolActivation(of: x, normalize)
+            readsPooledGradient = mode != .evaluation && T.normalizesDirectly(channels: channels)
+            return pool.poolActivation(of: x, handsGradientBack: readsPooledGradient, normalize)
         }
         if T.normalizesDirectly(channels: channels) {
             T.batchNormNormalize(x: x.pointer, residual: residual.map { UnsafePointer($0.pointer) }, rows: rows, channels: channels,
@@ -225,7 +231,9 @@ public final class BatchNorm2d<T: Scalar> {
     func backward(_ outputGradient: Tensor<T>) -> Tensor<T> {
         guard let x = input else { preconditionFailure("BatchNorm2d.backward called before forward") }
         let shape = x.shape
-        precondition(outputGradient.shape == shape, "BatchNorm2d.backward: output gradient \(outputGradient.shape), expected \(shape)")
+        let pooled = readsPooledGradient ? pool.map { (positions: $0.recordedPositions, height: shape.height, width: shape.width) } : nil
+        let expected = readsPooledGradient ? pool?.outputShape(shape) ?? shape : shape
+        precondition(outputGradient.shape == expected, "BatchNorm2d.backward: output gradient \(outputGradient.shape), expected \(expected)")
         let (mu, inverse, gamma, beta) = (center.pointer, invStd.pointer, scale, shift)
         let passesAll: T = rectifies ? 0 : 1
         /// `xhat` and the output gradient after the ReLU's backward, at `(row, c)`. The output is
@@ -244,7 +252,7 @@ public final class BatchNorm2d<T: Scalar> {
         // Training with 16 to 64 channels on AVX-512: every per-channel value in a register.
         let direct = lastMode != .evaluation && T.normalizesDirectly(channels: channels)
         if direct {
-            T.batchNormGradientSums(x: x.pointer, dy: outputGradient.pointer, rows: rows, channels: channels, center: mu, invStd: inverse,
+            T.batchNormGradientSums(x: x.pointer, dy: outputGradient.pointer, pooled: pooled, rows: rows, channels: channels, center: mu, invStd: inverse,
                                     scale: gamma, shift: beta, rectifies: rectifies, block: Self.block, sums: sum.pointer)
         } else {
             for start in Swift.stride(from: 0, to: rows, by: Self.block) {
@@ -284,7 +292,7 @@ public final class BatchNorm2d<T: Scalar> {
                 dyXhatTotalT[c] = T(dyXhatTotal[c])
             }
             if direct {
-                T.batchNormInputGradient(x: x.pointer, dy: outputGradient.pointer, rows: rows, channels: channels, center: mu,
+                T.batchNormInputGradient(x: x.pointer, dy: outputGradient.pointer, pooled: pooled, rows: rows, channels: channels, center: mu,
                                          invStd: inverse, scale: gamma, shift: beta, rectifies: rectifies, factor: factor,
                                          dyTotal: dyTotalT, dyXhatTotal: dyXhatTotalT, count: m, dx: dx)
             } else {

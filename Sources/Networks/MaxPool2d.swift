@@ -58,8 +58,10 @@ public final class MaxPool2d<T: Scalar> {
     /// Whether the convolution before pooled its output chunk by chunk in this inference pass.
     private var pooledChunks = false
     /// Whether the batch-norm before pooled its output in its own pass (`poolActivation`), whose
-    /// result the next forward passes on.
+    /// result the next forward passes on; and whether that layer then reads the output gradient and
+    /// the positions itself, so that backward hands the gradient back as it is.
     private var pooledActivation = false
+    private var handsGradientBack = false
 
     /// `inference`: an evaluation pass that no backward follows, in which the convolution before
     /// may have pooled already (`Conv2d.poolChunks`).
@@ -68,6 +70,7 @@ public final class MaxPool2d<T: Scalar> {
             pooledActivation = false
             return x
         }
+        handsGradientBack = false
         let y = outputShape(x.shape)
         if inference && pooledChunks {
             pooledChunks = false
@@ -93,20 +96,24 @@ public final class MaxPool2d<T: Scalar> {
 
     /// The forward of a pass that a backward may follow, over `activation(value, channel)` of each
     /// of `x`'s values: the layer before (batch-norm) computes its output as the pool reads it
-    /// instead of writing it out for the pool to read back. Records positions for `backward` as
-    /// `forward` does, and the next `forward` passes the result on. Needs
-    /// `poolsActivation(of: x.shape)`.
+    /// instead of writing it out for the pool to read back. Records positions as `forward` does, and
+    /// the next `forward` passes the result on; with `handsGradientBack`, `backward` returns the
+    /// output gradient as it is, for that layer to read with the positions (`recordedPositions`).
+    /// Needs `poolsActivation(of: x.shape)`.
     @inline(__always)
-    func poolActivation(of x: Tensor<T>, _ activation: (T, Int) -> T) -> Tensor<T> {
+    func poolActivation(of x: Tensor<T>, handsGradientBack: Bool, _ activation: (T, Int) -> T) -> Tensor<T> {
         precondition(poolsActivation(of: x.shape), "MaxPool2d.poolActivation: \(size)x\(size) windows on \(x.shape)")
         let y = outputShape(x.shape)
         output.reserve(y.count)
         positions.reserve(y.count)
         inputShape = x.shape
-        pooledActivation = true
+        (pooledActivation, self.handsGradientBack) = (true, handsGradientBack)
         poolPairs(x, into: output.pointer, positions: positions.pointer, activation)
         return Tensor(output.pointer, y)
     }
+
+    /// Per output value of the last forward that recorded them, its maximum's position in its window.
+    var recordedPositions: UnsafePointer<T> { UnsafePointer(positions.pointer) }
 
     /// Readies the output for `poolChunk` calls covering a convolution output of shape `x`.
     func startPoolingChunks(of x: Shape) {
@@ -208,6 +215,7 @@ public final class MaxPool2d<T: Scalar> {
     }
 
     func backward(_ dy: Tensor<T>) -> Tensor<T> {
+        if handsGradientBack { return dy }
         guard let x = inputShape else { preconditionFailure("MaxPool2d.backward called before a forward pass that records positions") }
         let y = outputShape(x)
         precondition(dy.shape == y, "MaxPool2d.backward: output gradient \(dy.shape), expected \(y)")

@@ -7,27 +7,31 @@ import Testing
 /// (`Scalar.normalizesDirectly`); elsewhere these tests check the loops over rows, against the same
 /// Double reference.
 struct BatchNormKernelTests {
-    /// Channels (one to four vectors of 16), and whether a ReLU follows; 3 x 5 x 6 = 90 rows per
-    /// channel, a whole block of 64 and a part.
-    static let cases: [(channels: Int, rectifies: Bool)] = [(16, true), (32, false), (48, true), (64, false)]
+    /// Channels (one to four vectors of 16), whether a ReLU follows and whether a max-pool does, which
+    /// batch-norm then takes in its passes, backward reading the pooled gradient; 3 x 6 x 6 = 108
+    /// rows per channel, a whole block of 64 and a part.
+    static let cases: [(channels: Int, rectifies: Bool, pools: Bool)] = [
+        (16, true, false), (32, false, false), (48, true, false), (64, false, false), (16, true, true), (32, false, true),
+    ]
 
     @Test("Float output, running statistics, input, scale and shift gradients match Double", arguments: cases.indices)
     func againstDouble(_ index: Int) {
-        let (channels, rectifies) = Self.cases[index]
-        let shape = Shape(n: 3, height: 5, width: 6, channels: channels)
-        let layers: [LayerSpec] = [.batchNorm2d(name: "bn", channels: channels)] + (rectifies ? [.relu] : [])
+        let (channels, rectifies, pools) = Self.cases[index]
+        let shape = Shape(n: 3, height: 6, width: 6, channels: channels)
+        let layers: [LayerSpec] = [.batchNorm2d(name: "bn", channels: channels)] + (rectifies ? [.relu] : []) + (pools ? [.maxPool2d(size: 2)] : [])
         let (single, double) = (Network<Float>(layers: layers, inputShape: shape, computesInputGradient: true),
                                 Network<Double>(layers: layers, inputShape: shape, computesInputGradient: true))
         var generator = RandomGenerator(seed: 21)
         for i in 0..<double.parameters.count { double.parameters.pointer[i] = generator.uniform(0.5, 1.5) * (i % 3 == 0 ? -1 : 1) }
         for i in 0..<double.parameters.count { single.parameters.pointer[i] = Float(double.parameters.pointer[i]) }
         let x = (0..<shape.count).map { _ in Float(generator.normal()) }
-        let dy = (0..<shape.count).map { _ in Float(generator.normal()) }
+        let dy = (0..<(pools ? shape.count / 4 : shape.count)).map { _ in Float(generator.normal()) }
         func results<T: Scalar>(_ network: Network<T>) -> [Double] {
             var (input, output) = (x.map { T(Double($0)) }, dy.map { T(Double($0)) })
             let (y, dx) = input.withUnsafeMutableBufferPointer { xs in
-                let y = network.forward(Tensor(xs.baseAddress!, shape), mode: .train).elements.map(Double.init)
-                return (y, output.withUnsafeMutableBufferPointer { network.backward(Tensor($0.baseAddress!, shape))!.elements.map(Double.init) })
+                let y = network.forward(Tensor(xs.baseAddress!, shape), mode: .train)
+                let dx = output.withUnsafeMutableBufferPointer { network.backward(Tensor($0.baseAddress!, y.shape))!.elements.map(Double.init) }
+                return (y.elements.map(Double.init), dx)
             }
             return y + dx + (0..<network.gradients.count).map { Double(network.gradients.pointer[$0]) }
                 + (0..<network.state.count).map { Double(network.state.pointer[$0]) }
@@ -35,6 +39,6 @@ struct BatchNormKernelTests {
         let (found, expected) = (results(single), results(double))
         let largest = expected.map(abs).max()!
         let error = zip(found, expected).map { abs($0 - $1) }.max()!
-        #expect(error < 1e-5 * largest, "\(channels) channels\(rectifies ? ", ReLU" : ""): error \(error) of \(largest)")
+        #expect(error < 1e-5 * largest, "\(channels) channels\(rectifies ? ", ReLU" : "")\(pools ? ", pooled" : ""): error \(error) of \(largest)")
     }
 }

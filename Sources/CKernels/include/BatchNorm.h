@@ -17,17 +17,22 @@ void landscape_batch_norm_normalize(const float *x, const float *residual, ptrdi
                                     const float *invStd, const float *scale, const float *shift, float floor, float *y);
 
 /// Training batch-norm's backward over channels-last rows (`[rows][channels]`), with `xhat = (x -
-/// center) * invStd` and `g` the output gradient `dy` where it passes the ReLU (with `rectifies`,
-/// where `scale * xhat + shift > 0`), else 0: adds `sum(g)` and `sum(g * xhat)` per channel to
-/// `sums` (`[2][channels]`), summed in float over blocks of `block` rows and the blocks in double.
+/// center) * invStd` and `g` the output gradient where it passes the ReLU (with `rectifies`, where
+/// `scale * xhat + shift > 0`), else 0: adds `sum(g)` and `sum(g * xhat)` per channel to `sums`
+/// (`[2][channels]`), summed in float over blocks of `block` rows and the blocks in double.
+/// The output gradient is `dy`, row by row; or, where `positions` is not NULL (a 2x2 max-pool taken
+/// in batch-norm's pass over images of `height x width` rows, both even), `dy` is the pooled
+/// gradient, `[images][height / 2][width / 2][channels]`, and a row's is its window's where the
+/// pool's recorded `positions` (same layout, 0 to 3 in scan order) name the row, else 0.
 /// Products and sums are rounded one at a time, no fused multiply-add.
-void landscape_batch_norm_gradient_sums(const float *x, const float *dy, ptrdiff_t rows, ptrdiff_t channels, const float *center,
-                                        const float *invStd, const float *scale, const float *shift, int rectifies, ptrdiff_t block,
-                                        double *sums);
+void landscape_batch_norm_gradient_sums(const float *x, const float *dy, const float *positions, ptrdiff_t height, ptrdiff_t width,
+                                        ptrdiff_t rows, ptrdiff_t channels, const float *center, const float *invStd, const float *scale,
+                                        const float *shift, int rectifies, ptrdiff_t block, double *sums);
 
 /// Then `dx = factor * (count * g - dyTotal - xhat * dyXhatTotal)` per channel, rounded as written.
-void landscape_batch_norm_input_gradient(const float *x, const float *dy, ptrdiff_t rows, ptrdiff_t channels, const float *center,
-                                         const float *invStd, const float *scale, const float *shift, int rectifies,
-                                         const float *factor, const float *dyTotal, const float *dyXhatTotal, float count, float *dx);
+void landscape_batch_norm_input_gradient(const float *x, const float *dy, const float *positions, ptrdiff_t height, ptrdiff_t width,
+                                         ptrdiff_t rows, ptrdiff_t channels, const float *center, const float *invStd, const float *scale,
+                                         const float *shift, int rectifies, const float *factor, const float *dyTotal,
+                                         const float *dyXhatTotal, float count, float *dx);
 
 #endif
