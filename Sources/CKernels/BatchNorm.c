@@ -181,6 +181,15 @@ AVX512 __attribute__((always_inline)) static inline void blockSums(const float *
     }
 }
 
+/// `scale * ((x - center) * invStd) + shift` of vector `v` at `x`.
+AVX512 __attribute__((always_inline)) static inline __m512 affine(const Channels *k, const float *x, int v) {
+    const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + 16 * v), k->center[v]), k->invStd[v]);
+    return _mm512_add_ps(_mm512_mul_ps(k->scale[v], xhat), k->shift[v]);
+}
+
+/// `max(value, floor)` with the value second, so that a NaN is kept.
+AVX512 __attribute__((always_inline)) static inline __m512 floored(__m512 value, __m512 floor) { return _mm512_max_ps(floor, value); }
+
 /// `y = max(scale * ((x - center) * invStd) + shift (+ residual), floor)`, NaN propagating.
 AVX512 __attribute__((always_inline)) static inline void normalizeRows(const float *x, const float *residual, ptrdiff_t rows,
                                                                       ptrdiff_t channels, const float *center, const float *invStd,
@@ -192,11 +201,42 @@ AVX512 __attribute__((always_inline)) static inline void normalizeRows(const flo
     for (ptrdiff_t row = 0; row < rows; row++) {
         UNROLL for (int v = 0; v < VECTORS; v++) {
             const ptrdiff_t at = row * channels + 16 * v;
-            const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(x + at), k->center[v]), k->invStd[v]);
-            __m512 out = _mm512_add_ps(_mm512_mul_ps(k->scale[v], xhat), k->shift[v]);
+            __m512 out = affine(k, x + row * channels, v);
             if (residual) out = _mm512_add_ps(out, _mm512_loadu_ps(residual + at));
-            // The value second, so that a NaN is kept.
-            _mm512_storeu_ps(y + at, _mm512_max_ps(low, out));
+            _mm512_storeu_ps(y + at, floored(out, low));
+        }
+    }
+}
+
+/// The normalised values of images of `height x width` rows (both even) pooled by 2x2 windows: each
+/// window's maximum to `y` and its position (0 to 3 in scan order) to `positions`, the first maximum
+/// winning and a NaN winning and staying, as `MaxPool2d` chooses.
+AVX512 __attribute__((always_inline)) static inline void normalizePooled(const float *x, ptrdiff_t height, ptrdiff_t width, ptrdiff_t rows,
+                                                                        ptrdiff_t channels, const float *center, const float *invStd,
+                                                                        const float *scale, const float *shift, float floor, float *y,
+                                                                        float *positions, const int VECTORS) {
+    Channels values, *k = &values;
+    loadChannels(k, center, invStd, scale, shift, VECTORS);
+    const __m512 low = _mm512_set1_ps(floor);
+    const ptrdiff_t step[4] = { 0, channels, width * channels, (width + 1) * channels };
+    ptrdiff_t out = 0;
+    for (ptrdiff_t image = 0; image < rows / (height * width); image++) {
+        for (ptrdiff_t oy = 0; oy < height / 2; oy++) {
+            for (ptrdiff_t ox = 0; ox < width / 2; ox++, out += channels) {
+                const float *corner = x + ((image * height + 2 * oy) * width + 2 * ox) * channels;
+                UNROLL for (int v = 0; v < VECTORS; v++) {
+                    __m512 best = floored(affine(k, corner, v), low), position = _mm512_setzero_ps();
+                    UNROLL for (int i = 1; i < 4; i++) {
+                        const __m512 value = floored(affine(k, corner + step[i], v), low);
+                        const __mmask16 replaces = _mm512_cmp_ps_mask(value, best, _CMP_GT_OQ) |
+                            (_mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q));
+                        best = _mm512_mask_mov_ps(best, replaces, value);
+                        position = _mm512_mask_mov_ps(position, replaces, _mm512_set1_ps((float)i));
+                    }
+                    _mm512_storeu_ps(y + out + 16 * v, best);
+                    _mm512_storeu_ps(positions + out + 16 * v, position);
+                }
+            }
         }
     }
 }
@@ -206,7 +246,11 @@ AVX512 __attribute__((always_inline)) static inline void normalizeRows(const flo
         blockSums(x, rows, channels, block, out, V); } \
     AVX512 static void normalize_##V(const float *x, const float *residual, ptrdiff_t rows, ptrdiff_t channels, const float *center, \
                                      const float *invStd, const float *scale, const float *shift, float floor, float *y) { \
-        normalizeRows(x, residual, rows, channels, center, invStd, scale, shift, floor, y, V); }
+        normalizeRows(x, residual, rows, channels, center, invStd, scale, shift, floor, y, V); } \
+    AVX512 static void normalize_pooled_##V(const float *x, ptrdiff_t height, ptrdiff_t width, ptrdiff_t rows, ptrdiff_t channels, \
+                                            const float *center, const float *invStd, const float *scale, const float *shift, float floor, \
+                                            float *y, float *positions) { \
+        normalizePooled(x, height, width, rows, channels, center, invStd, scale, shift, floor, y, positions, V); }
 FORWARD(1) FORWARD(2) FORWARD(3) FORWARD(4)
 
 typedef void (*BlockSums)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
@@ -214,6 +258,9 @@ typedef void (*Normalize)(const float *, const float *, ptrdiff_t, ptrdiff_t, co
                           float, float *);
 static const BlockSums blockSumsByVectors[4] = { block_sums_1, block_sums_2, block_sums_3, block_sums_4 };
 static const Normalize normalizeByVectors[4] = { normalize_1, normalize_2, normalize_3, normalize_4 };
+typedef void (*NormalizePooled)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, const float *,
+                                const float *, float, float *, float *);
+static const NormalizePooled normalizePooledByVectors[4] = { normalize_pooled_1, normalize_pooled_2, normalize_pooled_3, normalize_pooled_4 };
 
 void landscape_batch_norm_block_sums(const float *x, ptrdiff_t rows, ptrdiff_t channels, ptrdiff_t block, float *out) {
     blockSumsByVectors[channels / 16 - 1](x, rows, channels, block, out);
@@ -222,4 +269,10 @@ void landscape_batch_norm_block_sums(const float *x, ptrdiff_t rows, ptrdiff_t c
 void landscape_batch_norm_normalize(const float *x, const float *residual, ptrdiff_t rows, ptrdiff_t channels, const float *center,
                                     const float *invStd, const float *scale, const float *shift, float floor, float *y) {
     normalizeByVectors[channels / 16 - 1](x, residual, rows, channels, center, invStd, scale, shift, floor, y);
+}
+
+void landscape_batch_norm_normalize_pooled(const float *x, ptrdiff_t height, ptrdiff_t width, ptrdiff_t rows, ptrdiff_t channels,
+                                           const float *center, const float *invStd, const float *scale, const float *shift, float floor,
+                                           float *y, float *positions) {
+    normalizePooledByVectors[channels / 16 - 1](x, height, width, rows, channels, center, invStd, scale, shift, floor, y, positions);
 }

@@ -77,6 +77,14 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
                                    center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
                                    shift: UnsafePointer<Self>, floor: Self, y: UnsafeMutablePointer<Self>)
 
+    /// `batchNormNormalize` without a residual, over images of `height x width` rows (both even),
+    /// pooled by 2x2 windows as `MaxPool2d` pools: each window's maximum to `y` and its position in
+    /// the window (0 to 3 in scan order) to `positions`.
+    static func batchNormNormalizePooled(x: UnsafePointer<Self>, height: Int, width: Int, rows: Int, channels: Int,
+                                         center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
+                                         shift: UnsafePointer<Self>, floor: Self, y: UnsafeMutablePointer<Self>,
+                                         positions: UnsafeMutablePointer<Self>)
+
     /// Training batch-norm's backward sums over `rows` channels-last rows: with `xhat = (x - center)
     /// * invStd` and `g` the output gradient where it passes the ReLU (with `rectifies`, where
     /// `scale * xhat + shift > 0`), adds `sum(g)` and then `sum(g * xhat)` per channel to `sums`
@@ -160,6 +168,15 @@ extension Float: Scalar {
     }
 
     public static func normalizesDirectly(channels: Int) -> Bool { landscape_batch_norm_supported(channels) != 0 }
+
+    public static func batchNormNormalizePooled(x: UnsafePointer<Float>, height: Int, width: Int, rows: Int, channels: Int,
+                                                center: UnsafePointer<Float>, invStd: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                                                shift: UnsafePointer<Float>, floor: Float, y: UnsafeMutablePointer<Float>,
+                                                positions: UnsafeMutablePointer<Float>) {
+        precondition(normalizesDirectly(channels: channels) && height % 2 == 0 && width % 2 == 0,
+                     "Float.batchNormNormalizePooled: not available for \(channels) channels and images of \(height) x \(width)")
+        landscape_batch_norm_normalize_pooled(x, height, width, rows, channels, center, invStd, scale, shift, floor, y, positions)
+    }
 
     public static func batchNormBlockSums(x: UnsafePointer<Float>, rows: Int, channels: Int, block: Int, out: UnsafeMutablePointer<Float>) {
         precondition(normalizesDirectly(channels: channels), "Float.batchNormBlockSums: not available for \(channels) channels")
@@ -246,6 +263,13 @@ extension Double: Scalar {
     }
 
     public static func normalizesDirectly(channels: Int) -> Bool { false }
+
+    public static func batchNormNormalizePooled(x: UnsafePointer<Double>, height: Int, width: Int, rows: Int, channels: Int,
+                                                center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
+                                                shift: UnsafePointer<Double>, floor: Double, y: UnsafeMutablePointer<Double>,
+                                                positions: UnsafeMutablePointer<Double>) {
+        preconditionFailure("Double.batchNormNormalizePooled: no batch-norm kernel in Double")
+    }
 
     public static func batchNormBlockSums(x: UnsafePointer<Double>, rows: Int, channels: Int, block: Int, out: UnsafeMutablePointer<Double>) {
         preconditionFailure("Double.batchNormBlockSums: no batch-norm kernel in Double")

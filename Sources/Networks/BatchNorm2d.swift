@@ -130,8 +130,13 @@ public final class BatchNorm2d<T: Scalar> {
             max(scale[c] * ((value - mu[c]) * inverse[c]) + shift[c], floor)
         }
         if !inference, residual == nil, let pool, pool.poolsActivation(of: x.shape) {
-            readsPooledGradient = mode != .evaluation && T.normalizesDirectly(channels: channels)
-            return pool.poolActivation(of: x, handsGradientBack: readsPooledGradient, normalize)
+            guard T.normalizesDirectly(channels: channels) else { return pool.poolActivation(of: x, normalize) }
+            readsPooledGradient = mode != .evaluation
+            return pool.poolActivation(of: x, handsGradientBack: readsPooledGradient) { best, positions in
+                T.batchNormNormalizePooled(x: x.pointer, height: x.shape.height, width: x.shape.width, rows: rows, channels: channels,
+                                           center: mu, invStd: inverse, scale: scale, shift: shift, floor: floor, y: best,
+                                           positions: positions)
+            }
         }
         if T.normalizesDirectly(channels: channels) {
             T.batchNormNormalize(x: x.pointer, residual: residual.map { UnsafePointer($0.pointer) }, rows: rows, channels: channels,

@@ -97,19 +97,34 @@ public final class MaxPool2d<T: Scalar> {
     /// The forward of a pass that a backward may follow, over `activation(value, channel)` of each
     /// of `x`'s values: the layer before (batch-norm) computes its output as the pool reads it
     /// instead of writing it out for the pool to read back. Records positions as `forward` does, and
-    /// the next `forward` passes the result on; with `handsGradientBack`, `backward` returns the
-    /// output gradient as it is, for that layer to read with the positions (`recordedPositions`).
-    /// Needs `poolsActivation(of: x.shape)`.
+    /// the next `forward` passes the result on. Needs `poolsActivation(of: x.shape)`.
     @inline(__always)
-    func poolActivation(of x: Tensor<T>, handsGradientBack: Bool, _ activation: (T, Int) -> T) -> Tensor<T> {
-        precondition(poolsActivation(of: x.shape), "MaxPool2d.poolActivation: \(size)x\(size) windows on \(x.shape)")
-        let y = outputShape(x.shape)
+    func poolActivation(of x: Tensor<T>, _ activation: (T, Int) -> T) -> Tensor<T> {
+        let (best, positions) = startPoolingActivation(of: x.shape, handsGradientBack: false)
+        poolPairs(x, into: best, positions: positions, activation)
+        return Tensor(best, outputShape(x.shape))
+    }
+
+    /// `poolActivation` where the layer before writes the maxima and their positions itself,
+    /// `write(maxima, positions)`; with `handsGradientBack`, it also reads the output gradient with
+    /// the positions (`recordedPositions`) in its backward, and this pool's backward returns the
+    /// gradient as it is.
+    func poolActivation(of x: Tensor<T>, handsGradientBack: Bool, writing write: (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>) -> Void) -> Tensor<T> {
+        let (best, positions) = startPoolingActivation(of: x.shape, handsGradientBack: handsGradientBack)
+        write(best, positions)
+        return Tensor(best, outputShape(x.shape))
+    }
+
+    /// Sizes the output and the positions for a `poolActivation` of an input of shape `x`, and sets
+    /// what the next forward and backward do; returns where the maxima and the positions go.
+    private func startPoolingActivation(of x: Shape, handsGradientBack: Bool) -> (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>) {
+        precondition(poolsActivation(of: x), "MaxPool2d.poolActivation: \(size)x\(size) windows on \(x)")
+        let y = outputShape(x)
         output.reserve(y.count)
         positions.reserve(y.count)
-        inputShape = x.shape
+        inputShape = x
         (pooledActivation, self.handsGradientBack) = (true, handsGradientBack)
-        poolPairs(x, into: output.pointer, positions: positions.pointer, activation)
-        return Tensor(output.pointer, y)
+        return (output.pointer, positions.pointer)
     }
 
     /// Per output value of the last forward that recorded them, its maximum's position in its window.

@@ -41,4 +41,39 @@ struct BatchNormKernelTests {
         let error = zip(found, expected).map { abs($0 - $1) }.max()!
         #expect(error < 1e-5 * largest, "\(channels) channels\(rectifies ? ", ReLU" : "")\(pools ? ", pooled" : ""): error \(error) of \(largest)")
     }
+
+    @Test("a pooled window's tie goes to its first position in scan order, as in Double")
+    func pooledTie() {
+        // Every 2x2 window's first and last pixels hold the same largest value, the other two less.
+        let shape = Shape(n: 2, height: 4, width: 4, channels: 16)
+        var generator = RandomGenerator(seed: 22)
+        var x = [Float](repeating: 0, count: shape.count)
+        for n in 0..<2 {
+            for oy in 0..<2 {
+                for ox in 0..<2 {
+                    for c in 0..<16 {
+                        let value = Float(generator.normal())
+                        let at = { (dy: Int, dx: Int) in ((n * 4 + 2 * oy + dy) * 4 + 2 * ox + dx) * 16 + c }
+                        (x[at(0, 0)], x[at(1, 1)], x[at(0, 1)], x[at(1, 0)]) = (value, value, value - 1, value - 2)
+                    }
+                }
+            }
+        }
+        func inputGradient<T: Scalar>(_ network: Network<T>) -> [Double] {
+            var input = x.map { T(Double($0)) }
+            return input.withUnsafeMutableBufferPointer { xs in
+                let y = network.forward(Tensor(xs.baseAddress!, shape), mode: .train)
+                var dy = (0..<y.shape.count).map { T(Double($0 % 7 + 1)) }
+                return dy.withUnsafeMutableBufferPointer { network.backward(Tensor($0.baseAddress!, y.shape))!.elements.map(Double.init) }
+            }
+        }
+        let layers: [LayerSpec] = [.batchNorm2d(name: "bn", channels: 16), .maxPool2d(size: 2)]
+        let (single, double) = (Network<Float>(layers: layers, inputShape: shape, computesInputGradient: true),
+                                Network<Double>(layers: layers, inputShape: shape, computesInputGradient: true))
+        single.initialize(seed: 23)
+        double.initialize(seed: 23)
+        let (found, expected) = (inputGradient(single), inputGradient(double))
+        let largest = expected.map(abs).max()!
+        #expect(zip(found, expected).map { abs($0 - $1) }.max()! < 1e-5 * largest)
+    }
 }

@@ -16,6 +16,14 @@ void landscape_batch_norm_block_sums(const float *x, ptrdiff_t rows, ptrdiff_t c
 void landscape_batch_norm_normalize(const float *x, const float *residual, ptrdiff_t rows, ptrdiff_t channels, const float *center,
                                     const float *invStd, const float *scale, const float *shift, float floor, float *y);
 
+/// The normalised values (`floor` as above, no residual) of images of `height x width` rows, both
+/// even, pooled by 2x2 windows (`[images][height / 2][width / 2][channels]`): each window's maximum
+/// to `y` and its position in the window (0 to 3 in scan order, as a float) to `positions`; the
+/// first maximum in scan order wins, and a NaN wins and stays.
+void landscape_batch_norm_normalize_pooled(const float *x, ptrdiff_t height, ptrdiff_t width, ptrdiff_t rows, ptrdiff_t channels,
+                                           const float *center, const float *invStd, const float *scale, const float *shift, float floor,
+                                           float *y, float *positions);
+
 /// Training batch-norm's backward over channels-last rows (`[rows][channels]`), with `xhat = (x -
 /// center) * invStd` and `g` the output gradient where it passes the ReLU (with `rectifies`, where
 /// `scale * xhat + shift > 0`), else 0: adds `sum(g)` and `sum(g * xhat)` per channel to `sums`
