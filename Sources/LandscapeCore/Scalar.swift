@@ -238,62 +238,66 @@ extension Double: Scalar {
     public static func dot(count: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
         cblas_ddot(Int32(count), x, 1, y, 1)
     }
+}
 
-    /// Double convolutions unroll and multiply: the gradient checks want the plain sums.
+/// Without kernels of its own, a type says so (`convolvesDirectly`, `weighsByTaps`,
+/// `normalizesDirectly` false) and its layers loop and multiply; the kernels are then never called.
+/// Double has none: the gradient checks want the plain sums.
+extension Scalar {
     public static func convolvesDirectly(outputs: Int) -> Bool { false }
 
-    public static func convolve(padded: UnsafePointer<Double>, paddedWidth: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int,
-                                stride: Int, weight: UnsafePointer<Double>, outputs: Int, rows: Range<Int>, outputWidth: Int,
-                                output: UnsafeMutablePointer<Double>, outputPixel: Int, outputRow: Int, accumulating: Bool) {
-        preconditionFailure("Double.convolve: no direct convolution in Double")
+    public static func convolve(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int,
+                                stride: Int, weight: UnsafePointer<Self>, outputs: Int, rows: Range<Int>, outputWidth: Int,
+                                output: UnsafeMutablePointer<Self>, outputPixel: Int, outputRow: Int, accumulating: Bool) {
+        preconditionFailure("\(Self.self).convolve: no kernel for \(Self.self)")
     }
 
-    public static func convolutionWeightGradient(image: UnsafePointer<Double>, height: Int, width: Int, inputs: Int, kernel: Int,
-                                                 stride: Int, padding: Int, gradient: UnsafePointer<Double>, outputs: Int,
-                                                 outputHeight: Int, outputWidth: Int, weightGradient: UnsafeMutablePointer<Double>) {
-        preconditionFailure("Double.convolutionWeightGradient: no direct convolution in Double")
+    public static func convolutionWeightGradient(image: UnsafePointer<Self>, height: Int, width: Int, inputs: Int, kernel: Int,
+                                                 stride: Int, padding: Int, gradient: UnsafePointer<Self>, outputs: Int,
+                                                 outputHeight: Int, outputWidth: Int, weightGradient: UnsafeMutablePointer<Self>) {
+        preconditionFailure("\(Self.self).convolutionWeightGradient: no kernel for \(Self.self)")
     }
 
     public static func weighsByTaps(inputs: Int, kernel: Int) -> Bool { false }
 
-    public static func convolutionWeightGradientByTaps(padded: UnsafePointer<Double>, paddedWidth: Int, inputs: Int, kernel: Int,
-                                                       stride: Int, gradient: UnsafePointer<Double>, outputs: Int, outputHeight: Int,
-                                                       outputWidth: Int, weightGradient: UnsafeMutablePointer<Double>) {
-        preconditionFailure("Double.convolutionWeightGradientByTaps: no direct convolution in Double")
+    public static func convolutionWeightGradientByTaps(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernel: Int,
+                                                       stride: Int, gradient: UnsafePointer<Self>, outputs: Int, outputHeight: Int,
+                                                       outputWidth: Int, weightGradient: UnsafeMutablePointer<Self>) {
+        preconditionFailure("\(Self.self).convolutionWeightGradientByTaps: no kernel for \(Self.self)")
     }
 
     public static func normalizesDirectly(channels: Int) -> Bool { false }
 
-    public static func batchNormNormalizePooled(x: UnsafePointer<Double>, height: Int, width: Int, rows: Int, channels: Int,
-                                                center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
-                                                shift: UnsafePointer<Double>, floor: Double, y: UnsafeMutablePointer<Double>,
-                                                positions: UnsafeMutablePointer<Double>) {
-        preconditionFailure("Double.batchNormNormalizePooled: no batch-norm kernel in Double")
+    public static func batchNormNormalizePooled(x: UnsafePointer<Self>, height: Int, width: Int, rows: Int, channels: Int,
+                                                center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
+                                                shift: UnsafePointer<Self>, floor: Self, y: UnsafeMutablePointer<Self>,
+                                                positions: UnsafeMutablePointer<Self>) {
+        preconditionFailure("\(Self.self).batchNormNormalizePooled: no kernel for \(Self.self)")
     }
 
-    public static func batchNormBlockSums(x: UnsafePointer<Double>, rows: Int, channels: Int, block: Int, out: UnsafeMutablePointer<Double>) {
-        preconditionFailure("Double.batchNormBlockSums: no batch-norm kernel in Double")
+    public static func batchNormBlockSums(x: UnsafePointer<Self>, rows: Int, channels: Int, block: Int, out: UnsafeMutablePointer<Self>) {
+        preconditionFailure("\(Self.self).batchNormBlockSums: no kernel for \(Self.self)")
     }
 
-    public static func batchNormNormalize(x: UnsafePointer<Double>, residual: UnsafePointer<Double>?, rows: Int, channels: Int,
-                                          center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
-                                          shift: UnsafePointer<Double>, floor: Double, y: UnsafeMutablePointer<Double>) {
-        preconditionFailure("Double.batchNormNormalize: no batch-norm kernel in Double")
+    public static func batchNormNormalize(x: UnsafePointer<Self>, residual: UnsafePointer<Self>?, rows: Int, channels: Int,
+                                          center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
+                                          shift: UnsafePointer<Self>, floor: Self, y: UnsafeMutablePointer<Self>) {
+        preconditionFailure("\(Self.self).batchNormNormalize: no kernel for \(Self.self)")
     }
 
-    public static func batchNormGradientSums(x: UnsafePointer<Double>, dy: UnsafePointer<Double>,
-                                             pooled: (positions: UnsafePointer<Double>, height: Int, width: Int)?, rows: Int, channels: Int,
-                                             center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
-                                             shift: UnsafePointer<Double>, rectifies: Bool, block: Int, sums: UnsafeMutablePointer<Double>) {
-        preconditionFailure("Double.batchNormGradientSums: no batch-norm kernel in Double")
+    public static func batchNormGradientSums(x: UnsafePointer<Self>, dy: UnsafePointer<Self>,
+                                             pooled: (positions: UnsafePointer<Self>, height: Int, width: Int)?, rows: Int, channels: Int,
+                                             center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
+                                             shift: UnsafePointer<Self>, rectifies: Bool, block: Int, sums: UnsafeMutablePointer<Double>) {
+        preconditionFailure("\(Self.self).batchNormGradientSums: no kernel for \(Self.self)")
     }
 
-    public static func batchNormInputGradient(x: UnsafePointer<Double>, dy: UnsafePointer<Double>,
-                                              pooled: (positions: UnsafePointer<Double>, height: Int, width: Int)?, rows: Int, channels: Int,
-                                              center: UnsafePointer<Double>, invStd: UnsafePointer<Double>, scale: UnsafePointer<Double>,
-                                              shift: UnsafePointer<Double>, rectifies: Bool, factor: UnsafePointer<Double>,
-                                              dyTotal: UnsafePointer<Double>, dyXhatTotal: UnsafePointer<Double>, count: Double,
-                                              dx: UnsafeMutablePointer<Double>) {
-        preconditionFailure("Double.batchNormInputGradient: no batch-norm kernel in Double")
+    public static func batchNormInputGradient(x: UnsafePointer<Self>, dy: UnsafePointer<Self>,
+                                              pooled: (positions: UnsafePointer<Self>, height: Int, width: Int)?, rows: Int, channels: Int,
+                                              center: UnsafePointer<Self>, invStd: UnsafePointer<Self>, scale: UnsafePointer<Self>,
+                                              shift: UnsafePointer<Self>, rectifies: Bool, factor: UnsafePointer<Self>,
+                                              dyTotal: UnsafePointer<Self>, dyXhatTotal: UnsafePointer<Self>, count: Self,
+                                              dx: UnsafeMutablePointer<Self>) {
+        preconditionFailure("\(Self.self).batchNormInputGradient: no kernel for \(Self.self)")
     }
 }

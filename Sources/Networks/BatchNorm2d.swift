@@ -11,6 +11,11 @@ import LandscapeCore
 /// Double accumulators it converts every value and adds half as many per instruction). When a
 /// network splits a batch between threads, each stack's layer adds its partial sums to the others'
 /// (`ChannelSums`), so the statistics are those of the whole batch.
+///
+/// With 16 to 64 Float channels on a processor with AVX-512 (`Scalar.normalizesDirectly`), the
+/// passes over the rows (the statistics' block sums, the normalisation, backward's sums and input
+/// gradient) run in C kernels that keep every per-channel value in a register, with the same
+/// arithmetic in the same order.
 public final class BatchNorm2d<T: Scalar> {
     public static var epsilon: Double { 1e-5 }
     public static var momentum: Double { 0.1 }
@@ -257,8 +262,8 @@ public final class BatchNorm2d<T: Scalar> {
         // Training with 16 to 64 channels on AVX-512: every per-channel value in a register.
         let direct = lastMode != .evaluation && T.normalizesDirectly(channels: channels)
         if direct {
-            T.batchNormGradientSums(x: x.pointer, dy: outputGradient.pointer, pooled: pooled, rows: rows, channels: channels, center: mu, invStd: inverse,
-                                    scale: gamma, shift: beta, rectifies: rectifies, block: Self.block, sums: sum.pointer)
+            T.batchNormGradientSums(x: x.pointer, dy: outputGradient.pointer, pooled: pooled, rows: rows, channels: channels, center: mu,
+                                    invStd: inverse, scale: gamma, shift: beta, rectifies: rectifies, block: Self.block, sums: sum.pointer)
         } else {
             for start in Swift.stride(from: 0, to: rows, by: Self.block) {
                 partialDy.update(repeating: 0, count: 2 * channels)

@@ -22,8 +22,8 @@ import LandscapeCore
 /// Where the processor has a direct convolution for the element type (`Scalar.convolve`: Float
 /// with AVX-512, outputs a multiple of 16), forward computes the output from zero-padded copies of
 /// the input images instead, without columns (`convolvesPadded`), a network's first layer in
-/// training too, and backward the weight gradient (`weighsDirectly`) and, with stride 1, the input
-/// gradient (`backsDirectly`).
+/// training too, and backward the weight gradient (`weighsDirectly`) and the input gradient, in
+/// phases where the stride is more than 1 (`backsDirectly`).
 ///
 /// An evaluation pass that no backward follows applies the batch-norm after the convolution here
 /// (`absorb`).
