@@ -123,6 +123,7 @@ public final class MaxPool2d<T: Scalar> {
         output.reserve(y.count)
         positions.reserve(y.count)
         inputShape = x
+        updateOffsets(x)  // for backward, whoever writes the positions
         (pooledActivation, self.handsGradientBack) = (true, handsGradientBack)
         return (output.pointer, positions.pointer)
     }

@@ -8,28 +8,33 @@ import Testing
 /// Double reference.
 struct BatchNormKernelTests {
     /// Channels (one to four vectors of 16), whether a ReLU follows and whether a max-pool does, which
-    /// batch-norm then takes in its passes, backward reading the pooled gradient; 3 x 6 x 6 = 108
-    /// rows per channel, a whole block of 64 and a part.
-    static let cases: [(channels: Int, rectifies: Bool, pools: Bool)] = [
-        (16, true, false), (32, false, false), (48, true, false), (64, false, false), (16, true, true), (32, false, true),
+    /// batch-norm then takes in its passes, backward reading the pooled gradient in training; and the
+    /// mode (evaluation: running statistics, the kernels forward only). 3 x 6 x 6 = 108 rows per
+    /// channel, a whole block of 64 and a part.
+    static let cases: [(channels: Int, rectifies: Bool, pools: Bool, mode: Mode)] = [
+        (16, true, false, .train), (32, false, false, .train), (48, true, false, .train), (64, false, false, .train),
+        (16, true, true, .train), (32, false, true, .train), (16, true, true, .evaluation), (32, false, false, .evaluation),
     ]
 
     @Test("Float output, running statistics, input, scale and shift gradients match Double", arguments: cases.indices)
     func againstDouble(_ index: Int) {
-        let (channels, rectifies, pools) = Self.cases[index]
+        let (channels, rectifies, pools, mode) = Self.cases[index]
         let shape = Shape(n: 3, height: 6, width: 6, channels: channels)
         let layers: [LayerSpec] = [.batchNorm2d(name: "bn", channels: channels)] + (rectifies ? [.relu] : []) + (pools ? [.maxPool2d(size: 2)] : [])
         let (single, double) = (Network<Float>(layers: layers, inputShape: shape, computesInputGradient: true),
                                 Network<Double>(layers: layers, inputShape: shape, computesInputGradient: true))
         var generator = RandomGenerator(seed: 21)
         for i in 0..<double.parameters.count { double.parameters.pointer[i] = generator.uniform(0.5, 1.5) * (i % 3 == 0 ? -1 : 1) }
-        for i in 0..<double.parameters.count { single.parameters.pointer[i] = Float(double.parameters.pointer[i]) }
+        for i in 0..<double.state.count { double.state.pointer[i] = generator.uniform(0.5, 1.5) }
+        for (to, from) in [(single.parameters, double.parameters), (single.state, double.state)] {
+            for i in 0..<from.count { to.pointer[i] = Float(from.pointer[i]) }
+        }
         let x = (0..<shape.count).map { _ in Float(generator.normal()) }
         let dy = (0..<(pools ? shape.count / 4 : shape.count)).map { _ in Float(generator.normal()) }
         func results<T: Scalar>(_ network: Network<T>) -> [Double] {
             var (input, output) = (x.map { T(Double($0)) }, dy.map { T(Double($0)) })
             let (y, dx) = input.withUnsafeMutableBufferPointer { xs in
-                let y = network.forward(Tensor(xs.baseAddress!, shape), mode: .train)
+                let y = network.forward(Tensor(xs.baseAddress!, shape), mode: mode)
                 let dx = output.withUnsafeMutableBufferPointer { network.backward(Tensor($0.baseAddress!, y.shape))!.elements.map(Double.init) }
                 return (y.elements.map(Double.init), dx)
             }
@@ -39,7 +44,8 @@ struct BatchNormKernelTests {
         let (found, expected) = (results(single), results(double))
         let largest = expected.map(abs).max()!
         let error = zip(found, expected).map { abs($0 - $1) }.max()!
-        #expect(error < 1e-5 * largest, "\(channels) channels\(rectifies ? ", ReLU" : "")\(pools ? ", pooled" : ""): error \(error) of \(largest)")
+        #expect(error < 1e-5 * largest,
+                "\(channels) channels\(rectifies ? ", ReLU" : "")\(pools ? ", pooled" : ""), \(mode): error \(error) of \(largest)")
     }
 
     @Test("a pooled window's tie goes to its first position in scan order, as in Double")
