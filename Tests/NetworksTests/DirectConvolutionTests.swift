@@ -72,7 +72,8 @@ struct DirectConvolutionTests {
         if let dx { #expect(ConvolutionChunkTests.error(dx, expected.inputGradient) < 1e-6) } else { #expect(c.first) }
     }
 
-    @Test("zoo models evaluate in Float (batch-norm folded, first layers too) as in Double", arguments: ["cnn", "resnet8"])
+    @Test("zoo models evaluate in Float (batch-norm folded, first layers too), and differentiate in evaluation mode, as in Double",
+          arguments: ["cnn", "resnet8"])
     func zooInFloat(_ name: String) {
         let architecture = Architecture(family: name == "cnn" ? .cnn : .resnet, side: 28)
         let (single, double) = (Network<Float>(architecture), Network<Double>(architecture))
@@ -87,6 +88,16 @@ struct DirectConvolutionTests {
         let shape = Shape(n: 24, height: 28, width: 28, channels: 1)
         let images = (0..<shape.count).map { _ in generator.normal() }
         let labels = (0..<shape.n).map { _ in Int32(generator.integer(below: 10)) }
+        // The analyses' gradients: evaluation mode with backward, through the same kernels (first,
+        // so that no inference pass has readied a layer for it).
+        labels.withUnsafeBufferPointer { y in
+            var (xs, xd) = (images.map(Float.init), images)
+            _ = xs.withUnsafeMutableBufferPointer { single.lossAndGradient(Tensor($0.baseAddress!, shape), labels: y.baseAddress!, mode: .evaluation) }
+            _ = xd.withUnsafeMutableBufferPointer { reference.lossAndGradient(Tensor($0.baseAddress!, shape), labels: y.baseAddress!, mode: .evaluation) }
+        }
+        let expected = (0..<reference.gradients.count).map { reference.gradients.pointer[$0] }
+        let error = expected.indices.map { abs(Double(single.gradients.pointer[$0]) - expected[$0]) }.max()!
+        #expect(error < 1e-4 * expected.map(abs).max()!, "\(name): evaluation-mode gradient error \(error)")
         let evaluations = labels.withUnsafeBufferPointer { y in
             var (xs, xd) = (images.map(Float.init), images)
             return (xs.withUnsafeMutableBufferPointer { single.loss(Tensor($0.baseAddress!, shape), labels: y.baseAddress!) },
