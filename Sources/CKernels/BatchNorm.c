@@ -5,15 +5,7 @@
 // and keep its sums in memory.
 #include "BatchNorm.h"
 
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f")))
-#define UNROLL _Pragma("clang loop unroll(full)")
-
-int landscape_batch_norm_supported(ptrdiff_t channels) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && channels > 0 && channels % 16 == 0 && channels <= 64;
-}
+#include "AVX512.h"
 
 /// The per-channel values both passes read, `VECTORS` vectors of 16 channels each.
 typedef struct { __m512 center[4], invStd[4], scale[4], shift[4]; } Channels;

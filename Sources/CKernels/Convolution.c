@@ -9,14 +9,7 @@
 // matrix multiplication", ACM TOMS 34(3), 2008) with the unrolled matrix read in place.
 #include "Convolution.h"
 
-#include <immintrin.h>
-
-#define AVX512 __attribute__((target("avx512f")))
-
-int landscape_convolution_supported(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
+#include "AVX512.h"
 
 /// The tile arguments: `input` the tile's top-left pixel at kernel position (0, 0); `pixel` and
 /// `row` the distances between the tile's neighbouring input pixels across and down; `line` between
@@ -26,9 +19,6 @@ int landscape_convolution_supported(void) {
 #define TILE_PARAMETERS const float *input, ptrdiff_t pixel, ptrdiff_t row, ptrdiff_t line, ptrdiff_t kernel, ptrdiff_t kernelWidth, \
     ptrdiff_t inputs, const float *weight, ptrdiff_t outputs, float *output, ptrdiff_t outputPixel, ptrdiff_t outputRow, int accumulate
 #define TILE_ARGUMENTS input, pixel, row, line, kernel, kernelWidth, inputs, weight, outputs, output, outputPixel, outputRow, accumulate
-
-/// Fully unrolls the loop that follows (whose bounds are constants once `tile` is inlined).
-#define UNROLL _Pragma("clang loop unroll(full)")
 
 /// One tile of `ROWS x COLUMNS` pixels by `VECTORS` vectors of 16 outputs. The fixed bounds let the
 /// compiler unroll the pixel and vector loops and keep every sum in a register.

@@ -136,7 +136,7 @@ extension Float: Scalar {
     }
 
     /// AVX-512 is looked up once.
-    private static let hasAVX512 = landscape_convolution_supported() != 0
+    private static let hasAVX512 = landscape_has_avx512() != 0
 
     public static func convolvesDirectly(outputs: Int) -> Bool { hasAVX512 && outputs > 0 && outputs % 16 == 0 }
 
@@ -167,7 +167,7 @@ extension Float: Scalar {
                                                       outputWidth, weightGradient)
     }
 
-    public static func normalizesDirectly(channels: Int) -> Bool { landscape_batch_norm_supported(channels) != 0 }
+    public static func normalizesDirectly(channels: Int) -> Bool { hasAVX512 && channels > 0 && channels % 16 == 0 && channels <= 64 }
 
     public static func batchNormNormalizePooled(x: UnsafePointer<Float>, height: Int, width: Int, rows: Int, channels: Int,
                                                 center: UnsafePointer<Float>, invStd: UnsafePointer<Float>, scale: UnsafePointer<Float>,

@@ -285,8 +285,8 @@ public final class Conv2d<T: Scalar> {
     /// The image `convolvePadded` last copied into the workspace's padded image, in this pass.
     private var paddedImage: Int?
     /// The weight as the direct convolution of the current pass reads it, `[ky][kx][from][to]`: for
-    /// forward the permuted weight with `from` the inputs, for `backsDirectly` the turned one with
-    /// `from` the outputs.
+    /// forward the permuted weight with `from` the inputs; for `backsDirectly` each phase's turned
+    /// kernel positions with `from` the outputs, one phase after another.
     private let directWeight = Buffer<T>(count: 0)
 
     /// Sizes and zeroes the workspace's padded image for images of shape `x` with a zero border of
@@ -312,9 +312,9 @@ public final class Conv2d<T: Scalar> {
 
     /// Output pixels `rows` (whole image rows) of convolving images `x`, with a zero border of
     /// `border` pixels, by `directWeight` with `stride`, into images of shape `y`: written to `into`
-    /// (row `rows.lowerBound`) or added to it, image by image, each copied into the padded one first.
+    /// (row `rows.lowerBound`), image by image, each copied into the padded one first.
     private func convolvePadded(_ x: Tensor<T>, border: Int, stride: Int, rows: Range<Int>, outputShape y: Shape,
-                                into: UnsafeMutablePointer<T>, accumulating: Bool = false) {
+                                into: UnsafeMutablePointer<T>) {
         let (paddedWidth, channels) = (x.shape.width + 2 * border, x.shape.channels)
         var imageRow = rows.lowerBound / y.width
         while imageRow < rows.upperBound / y.width {
@@ -324,7 +324,7 @@ public final class Conv2d<T: Scalar> {
             T.convolve(padded: workspace.padded.pointer, paddedWidth: paddedWidth, inputs: channels, kernelHeight: kernel, kernelWidth: kernel,
                        stride: stride, weight: directWeight.pointer, outputs: y.channels, rows: oy..<last, outputWidth: y.width,
                        output: into + (imageRow * y.width - rows.lowerBound) * y.channels, outputPixel: y.channels,
-                       outputRow: y.width * y.channels, accumulating: accumulating)
+                       outputRow: y.width * y.channels, accumulating: false)
             imageRow += last - oy
         }
     }

@@ -3,9 +3,8 @@
 
 #include <stddef.h>
 
-/// Whether the kernels below take `channels` channels on this CPU: AVX-512F, and a multiple of 16
-/// up to 64, so that every per-channel value of a row stays in a register.
-int landscape_batch_norm_supported(ptrdiff_t channels);
+// The kernels need AVX-512F (`landscape_has_avx512`) and take a multiple of 16 channels up to 64,
+// so that every per-channel value of a row stays in a register.
 
 /// Per block of `block` rows (the last maybe shorter), the sums of each value's deviation from the
 /// block's first row and of its square, to `out` (`[blocks][2][channels]`): the statistics' pass.

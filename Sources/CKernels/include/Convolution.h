@@ -3,9 +3,7 @@
 
 #include <stddef.h>
 
-/// Whether the kernels below run on this CPU: they need AVX-512F. (They take multiples of 16
-/// output channels.)
-int landscape_convolution_supported(void);
+// The kernels need AVX-512F (`landscape_has_avx512`) and take multiples of 16 output channels.
 
 /// Output rows `first ..< last` of the convolution of one zero-padded channels-last image by a
 /// kernel of `kernelHeight x kernelWidth`: `output[oy][ox][o] = sum over (ky, kx, c) of
