@@ -102,7 +102,7 @@ public struct Benchmark {
         return { n in
             for _ in 0..<n {
                 if batchIndex >= loader.batchCount - 1 { batchIndex = 0 }  // full batches only
-                loader.withBatch(batchIndex) { images, labels in
+                loader.withBatch(batchIndex, on: network) { images, labels in
                     switch workload.kind {
                     case .sgd:
                         network.lossAndGradient(images, labels: labels)

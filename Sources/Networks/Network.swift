@@ -50,12 +50,15 @@ public final class Network<T: Scalar> {
 
     /// Threads `lossAndGradient` and `loss` split a batch between, all processors by default: each
     /// runs a stack of layers of its own on a contiguous part, calling OpenBLAS single-threaded
-    /// (`BLASThreads`), and batch-norm adds up its statistics across them. Results depend on it only
+    /// (`BLASThreads`), and batch-norm adds up its statistics across them. A dense network's
+    /// training passes split its features instead (`FeatureSplit`). Results depend on it only
     /// through rounding.
     public var threads: Int
     /// Stack 0 writes `gradients`; the others write their own vectors, added to it after a pass.
     private var stacks: [LayerStack<T>]
     private let group = ReplicaGroup()
+    /// A dense network's training passes split its features between the threads instead.
+    private let featureSplit: FeatureSplit<T>?
     private var workers: WorkerThreads?
     /// Samples each stack classified correctly in the last split pass.
     private let partCorrect = Buffer<Int>(count: 0)
@@ -84,6 +87,8 @@ public final class Network<T: Scalar> {
         hasBatchNorm = stateLayout.count > 0
         threads = WorkerThreads.processors
         BLASThreads.useCallingThread()
+        featureSplit = FeatureSplit(specs: specs, inputShape: inputShape, parameters: parameters, gradients: gradients,
+                                    computesInputGradient: computesInputGradient)
         stacks = []  // `makeStack` numbers a stack by the ones before it
         stacks = [makeStack(gradients: gradients)]
     }
@@ -184,6 +189,9 @@ public final class Network<T: Scalar> {
         let n = x.shape.n
         let parties = max(1, min(threads, n))
         group.begin(parties: parties)
+        if backward, parties > 1, let featureSplit {
+            return split(x, labels: labels, smoothing: smoothing, parties: parties, featureSplit)
+        }
         while stacks.count < parties { stacks.append(makeStack(gradients: ParameterVector(layout: parameters.layout))) }
         partCorrect.reserve(parties)
         let (stacks, partCorrect, sampleSize) = (self.stacks, self.partCorrect.pointer, x.shape.sampleSize)
@@ -203,12 +211,31 @@ public final class Network<T: Scalar> {
                 }
             }
         }
-        // The mean loss from the samples' losses, added in batch order as one thread adds them.
+        return evaluation(n: n, parties: parties) { stacks[$0].sampleLosses }
+    }
+
+    /// The batch's evaluation from each part's sample losses and `partCorrect`: the mean loss added
+    /// in batch order, as one thread adds it.
+    private func evaluation(n: Int, parties: Int, losses: (Int) -> UnsafeBufferPointer<Double>) -> Evaluation {
         var total = 0.0
         for part in 0..<parties {
-            for loss in stacks[part].sampleLosses { total += loss }
+            for loss in losses(part) { total += loss }
         }
-        let correct = (0..<parties).reduce(0) { $0 + partCorrect[$1] }
+        let correct = (0..<parties).reduce(0) { $0 + partCorrect.pointer[$1] }
         return Evaluation(loss: total / Double(n), correct: correct, count: n)
+    }
+
+    /// A dense network's training pass, its features split between `parties` threads
+    /// (`FeatureSplit`), which write `gradients` directly.
+    private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, parties: Int,
+                       _ featureSplit: FeatureSplit<T>) -> Evaluation {
+        let n = x.shape.n
+        featureSplit.reserve(batch: n, parties: parties)
+        partCorrect.reserve(parties)
+        let (partCorrect, barrier) = (self.partCorrect.pointer, group.barrier)
+        workers(parties).run { part in
+            partCorrect[part] = featureSplit.run(x, labels: labels, smoothing: smoothing, part: part, parties: parties, barrier: barrier)
+        }
+        return evaluation(n: n, parties: parties, losses: featureSplit.sampleLosses)
     }
 }

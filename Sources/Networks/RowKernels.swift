@@ -5,10 +5,11 @@ import LandscapeCore
 enum RowKernels {
     /// `matrix[r, :] += vector` for every row (adding a bias), then `max(_, floor)`: with the
     /// default floor, -infinity, every value stays as it is (NaN too); with 0 it is a fused ReLU.
+    /// Rows are `rowStride` values apart (`columns` by default), so a matrix may be a block of columns.
     static func addToEveryRow<T: Scalar>(_ vector: UnsafePointer<T>, _ matrix: UnsafeMutablePointer<T>, rows: Int, columns: Int,
-                                         floor: T = -.infinity) {
+                                         rowStride: Int? = nil, floor: T = -.infinity) {
         for row in 0..<rows {
-            let out = matrix + row * columns
+            let out = matrix + row * (rowStride ?? columns)
             for c in 0..<columns { out[c] = max(out[c] + vector[c], floor) }
         }
     }
@@ -33,11 +34,12 @@ enum RowKernels {
         }
     }
 
-    /// `sums[c] = sum over r of matrix[r, c]` (a bias gradient).
-    static func sumRows<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<T>) {
+    /// `sums[c] = sum over r of matrix[r, c]` (a bias gradient), rows `rowStride` values apart.
+    static func sumRows<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, rowStride: Int? = nil,
+                                   into sums: UnsafeMutablePointer<T>) {
         sums.update(repeating: 0, count: columns)
         for row in 0..<rows {
-            let values = matrix + row * columns
+            let values = matrix + row * (rowStride ?? columns)
             for c in 0..<columns { sums[c] += values[c] }
         }
     }

@@ -1,4 +1,5 @@
 import LandscapeCore
+import Networks
 
 /// Cuts a data set into batches, shuffled by a seed.
 ///
@@ -54,32 +55,40 @@ public final class BatchLoader {
     }
 
     /// Batch `index` of the current epoch: the images, channels-last, and their labels. The views
-    /// stay valid until the next call.
-    public func batch(_ index: Int) -> (images: Tensor<Float>, labels: UnsafePointer<Int32>) {
+    /// stay valid until the next call. Given a network, its threads copy the samples in, each a part
+    /// (the same bits; a batch of scattered samples is a few percent of a small network's step).
+    public func batch(_ index: Int, on network: Network<Float>? = nil) -> (images: Tensor<Float>, labels: UnsafePointer<Int32>) {
         let (start, count) = bounds(ofBatch: index)
-        let size = dataset.sampleSize
+        let (size, images, labels) = (dataset.sampleSize, images.pointer, labels.pointer)
         dataset.images.withUnsafeBufferPointer { source in
-            for i in 0..<count {
-                let sample = order[start + i]
-                (images.pointer + i * size).update(from: source.baseAddress! + sample * size, count: size)
-                labels.pointer[i] = dataset.labels[sample]
+            dataset.labels.withUnsafeBufferPointer { sourceLabels in
+                order.withUnsafeBufferPointer { order in
+                    forEachSlice(of: count, on: network) { part in
+                        for i in part {
+                            let sample = order[start + i]
+                            (images + i * size).update(from: source.baseAddress! + sample * size, count: size)
+                            labels[i] = sourceLabels[sample]
+                        }
+                    }
+                }
             }
         }
         if !augmentation.isNone {
             var generator = RandomGenerator(seed: seed, stream: 0x4155_4700 &+ (UInt64(epoch) << 20) &+ UInt64(index))
-            augmentation.apply(to: images.pointer, count: count, height: dataset.height, width: dataset.width,
+            augmentation.apply(to: images, count: count, height: dataset.height, width: dataset.width,
                                channels: dataset.channels, generator: &generator, scratch: scratch.pointer)
         }
-        return (Tensor(images, sampleShape.with(n: count)), UnsafePointer(labels.pointer))
+        return (Tensor(images, sampleShape.with(n: count)), UnsafePointer(labels))
     }
 
     /// Calls `body` with batch `index`, as `batch(_:)` returns it. The batches of a loader that
     /// neither shuffles nor augments are runs of the data set as it is, so `body` then reads the
     /// data set's own memory: no copy, which on a pass of evaluation alone took about a tenth of the
     /// time on one thread while the others waited. The network reads its input, never writes it.
-    public func withBatch<Result>(_ index: Int, _ body: (Tensor<Float>, UnsafePointer<Int32>) -> Result) -> Result {
+    /// A copy is made on `network`'s threads, as `batch(_:on:)` makes it.
+    public func withBatch<Result>(_ index: Int, on network: Network<Float>? = nil, _ body: (Tensor<Float>, UnsafePointer<Int32>) -> Result) -> Result {
         guard !shuffles && augmentation.isNone else {
-            let (images, labels) = batch(index)
+            let (images, labels) = batch(index, on: network)
             return body(images, labels)
         }
         let (start, count) = bounds(ofBatch: index)

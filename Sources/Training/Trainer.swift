@@ -96,7 +96,7 @@ public final class Trainer {
         for index in 0..<loader.batchCount {
             optimizer.learningRate = schedule.rate(base: configuration.learningRate, step: step,
                                                    stepsPerEpoch: loader.batchCount, epochs: configuration.epochs)
-            let (images, labels) = loader.batch(index)
+            let (images, labels) = loader.batch(index, on: network)
             let result = try trainStep(images, labels: labels, label: "step \(step + 1) (epoch \(epoch + 1), batch \(index + 1))")
             running.train = running.train.merged(with: result.evaluation)
             running.gradientNormSum += result.gradientNorm

@@ -1,0 +1,61 @@
+import LandscapeCore
+import Networks
+import Testing
+
+/// A dense network's training pass splits its features between threads (`FeatureSplit`): each
+/// thread computes its share of every layer's outputs, weight and bias gradients, and input
+/// gradient columns. The zoo's mlp is covered by `ThreadSplitTests`; these networks have widths that
+/// are not multiples of the 16-feature blocks the shares are cut in, and layers narrower than one
+/// block per thread, so that some threads own no feature of a layer.
+struct FeatureSplitTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let layers: [LayerSpec]
+        let inputShape: Shape
+        var testDescription: String { "\(layers.count) layers over \(inputShape.sampleSize) inputs" }
+    }
+
+    static let cases = [
+        // Widths 40 and 33 leave a last block of 8 and of 1 feature; 5 classes are one block.
+        Case(layers: [.flatten, .linear(name: "fc1", inputs: 12, outputs: 40), .relu,
+                      .linear(name: "fc2", inputs: 40, outputs: 33), .relu, .linear(name: "fc3", inputs: 33, outputs: 5)],
+             inputShape: Shape(n: 1, height: 3, width: 4, channels: 1)),
+        // No flatten, no ReLU between two layers, and a first layer as wide as 3 blocks.
+        Case(layers: [.linear(name: "a", inputs: 48, outputs: 17), .linear(name: "b", inputs: 17, outputs: 64), .relu,
+                      .linear(name: "c", inputs: 64, outputs: 3)],
+             inputShape: Shape(n: 1, features: 48)),
+    ]
+
+    /// The loss and gradients of one training pass on `threads` threads, in Double, from seed 5.
+    static func pass(_ test: Case, threads: Int) -> (loss: Double, correct: Int, gradients: [Double]) {
+        let network = Network<Double>(layers: test.layers, inputShape: test.inputShape)
+        network.initialize(seed: 5)
+        network.threads = threads
+        var generator = RandomGenerator(seed: 6)
+        let n = 11
+        var images = (0..<n * test.inputShape.sampleSize).map { _ in generator.normal() }
+        guard case .linear(_, _, let classes) = test.layers.last! else { preconditionFailure("a dense case ends in a linear layer") }
+        let labels = (0..<n).map { _ in Int32(generator.integer(below: classes)) }
+        let evaluation = images.withUnsafeMutableBufferPointer { x in
+            labels.withUnsafeBufferPointer { y in
+                let batch = Tensor(x.baseAddress!, test.inputShape.with(n: n))
+                _ = network.lossAndGradient(batch, labels: y.baseAddress!)  // the second pass reuses the first's buffers
+                return network.lossAndGradient(batch, labels: y.baseAddress!)
+            }
+        }
+        return (evaluation.loss, evaluation.correct, Array(network.gradients.elements))
+    }
+
+    @Test("loss, accuracy and every gradient as on one thread, to 1e-12, for 2, 3 and 5 threads", arguments: cases)
+    func sameAsOneThread(_ test: Case) {
+        let one = Self.pass(test, threads: 1)
+        #expect(one.gradients.allSatisfy { $0.isFinite } && one.gradients.contains { $0 != 0 })
+        for threads in [2, 3, 5] {
+            let split = Self.pass(test, threads: threads)
+            #expect(abs(split.loss - one.loss) <= 1e-12 * one.loss, "\(threads) threads")
+            #expect(split.correct == one.correct)
+            let worst = zip(split.gradients, one.gradients).map { abs($0 - $1) }.max()!
+            let largest = one.gradients.map(abs).max()!
+            #expect(worst <= 1e-12 * largest, "\(threads) threads: gradients differ by \(worst)")
+        }
+    }
+}
