@@ -29,6 +29,21 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
     /// The inner product of `x` and `y` over `count` elements.
     static func dot(count: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self
 
+    /// Whether `multiply` runs on this processor for `columns` columns. Where it does not (Double, a
+    /// processor without AVX-512, a number of columns not a multiple of 16), GEMM does the product.
+    static func multipliesDirectly(columns: Int) -> Bool
+
+    /// `c[r][j] = sum over k of a[r * rowStride + k * depthStride] * b[k * bRow + j]` for `r < rows`,
+    /// `j < columns`, `k < depth`, rows of `c` `cRow` apart: a product with `a` row-major
+    /// (`depthStride` 1) or transposed (`rowStride` 1), read in place, without packing.
+    static func multiply(_ a: UnsafePointer<Self>, rows: Int, rowStride: Int, depthStride: Int, depth: Int,
+                         _ b: UnsafePointer<Self>, bRow: Int, columns: Int, into c: UnsafeMutablePointer<Self>, cRow: Int)
+
+    /// `destination[j * destinationRow + i] = source[i * sourceRow + j]` for `i < rows`, `j < columns`,
+    /// where `multipliesDirectly` holds.
+    static func transpose(_ source: UnsafePointer<Self>, rows: Int, columns: Int, sourceRow: Int,
+                          into destination: UnsafeMutablePointer<Self>, destinationRow: Int)
+
     /// Whether `convolve` runs on this processor for `outputs` output channels. Where it does not
     /// (Double, a processor without AVX-512, a number of outputs not a multiple of 16), a
     /// convolution unrolls its input and multiplies.
@@ -140,6 +155,20 @@ extension Float: Scalar {
 
     public static func convolvesDirectly(outputs: Int) -> Bool { hasAVX512 && outputs > 0 && outputs % 16 == 0 }
 
+    public static func multipliesDirectly(columns: Int) -> Bool { hasAVX512 && columns > 0 && columns % 16 == 0 }
+
+    public static func multiply(_ a: UnsafePointer<Float>, rows: Int, rowStride: Int, depthStride: Int, depth: Int,
+                                _ b: UnsafePointer<Float>, bRow: Int, columns: Int, into c: UnsafeMutablePointer<Float>, cRow: Int) {
+        precondition(multipliesDirectly(columns: columns), "Float.multiply: not available for \(columns) columns")
+        landscape_multiply(a, rows, rowStride, depthStride, depth, b, bRow, columns, c, cRow)
+    }
+
+    public static func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, sourceRow: Int,
+                                 into destination: UnsafeMutablePointer<Float>, destinationRow: Int) {
+        precondition(hasAVX512, "Float.transpose: needs AVX-512")
+        landscape_transpose(source, rows, columns, sourceRow, destination, destinationRow)
+    }
+
     public static func convolve(padded: UnsafePointer<Float>, paddedWidth: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int,
                                 stride: Int, weight: UnsafePointer<Float>, outputs: Int, rows: Range<Int>, outputWidth: Int,
                                 output: UnsafeMutablePointer<Float>, outputPixel: Int, outputRow: Int, accumulating: Bool) {
@@ -244,6 +273,18 @@ extension Double: Scalar {
 /// `normalizesDirectly` false) and its layers loop and multiply; the kernels are then never called.
 /// Double has none: the gradient checks want the plain sums.
 extension Scalar {
+    public static func multipliesDirectly(columns: Int) -> Bool { false }
+
+    public static func multiply(_ a: UnsafePointer<Self>, rows: Int, rowStride: Int, depthStride: Int, depth: Int,
+                                _ b: UnsafePointer<Self>, bRow: Int, columns: Int, into c: UnsafeMutablePointer<Self>, cRow: Int) {
+        preconditionFailure("\(Self.self).multiply: no kernel for \(Self.self)")
+    }
+
+    public static func transpose(_ source: UnsafePointer<Self>, rows: Int, columns: Int, sourceRow: Int,
+                                 into destination: UnsafeMutablePointer<Self>, destinationRow: Int) {
+        preconditionFailure("\(Self.self).transpose: no kernel for \(Self.self)")
+    }
+
     public static func convolvesDirectly(outputs: Int) -> Bool { false }
 
     public static func convolve(padded: UnsafePointer<Self>, paddedWidth: Int, inputs: Int, kernelHeight: Int, kernelWidth: Int,

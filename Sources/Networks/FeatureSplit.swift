@@ -1,27 +1,28 @@
 import LandscapeCore
+import Synchronization
 
 /// A training pass of a dense network on several threads that splits every layer's features
-/// between them rather than the batch: each thread computes its share of the features for the
-/// whole batch.
+/// between them rather than the batch: the work of a layer is cut into pieces of 32 features, each
+/// for the whole batch, and the threads take pieces until none is left.
 ///
 /// Split by samples, every thread multiplies its rows by every whole weight matrix: OpenBLAS packs
 /// each matrix once per thread and per product, and each thread writes a whole gradient vector, to
-/// be added to the others' after the pass. Split by features, a thread reads only its share of each
-/// weight matrix's rows and writes only its share of the gradient, which no other thread touches;
-/// every product has the whole batch as rows. The price is a barrier per layer each way: a layer
-/// reads every feature of its input, and its input gradient every column of its output gradient.
+/// be added to the others' after the pass. Split by features, each weight matrix is read once, each
+/// gradient entry is written once, and every product has the whole batch as rows. The price is a
+/// barrier per layer each way: a layer reads every feature of its input, and its gradients every
+/// column of its output gradient.
 ///
-/// - Forward, thread `t` computes the columns `share(outputs, t)` of each layer's output (bias and
-///   ReLU included) from the whole input.
+/// Pieces are taken as threads come free, not dealt out in advance: the cores of a shared machine
+/// run at different speeds from one moment to the next (one was seen at 1.6 times the other's time
+/// for the same work), and a fixed split waits at every barrier for the slower one. Each piece is
+/// computed the same way whichever thread takes it, so the result does not depend on the threads.
+///
+/// - Forward, a piece is 32 of a layer's outputs (bias and ReLU included), from the whole input.
 /// - The loss splits the batch by samples, each thread the logits of its rows.
-/// - Backward, a thread holds its columns of a layer's output gradient `dz` (after the ReLU's mask).
-///   From them and the layer's input it computes its rows of the weight gradient and its entries of
-///   the bias gradient; after a barrier, its columns of the input gradient (the whole of `dz` times
-///   its columns of the weight), masked by the previous ReLU. Those are its columns of the previous
-///   layer's `dz`, as the shares of a layer's outputs and the next layer's inputs are the same.
-///
-/// Shares are whole multiples of 16 features where they can be, so that two threads never write to
-/// one cache line of a row. Results depend on the thread count only through rounding.
+/// - Backward, with the layer's output gradient `dz` complete (after the ReLU's mask), a piece is 32
+///   of the layer's inputs: those columns of the weight gradient (`dz^T x`) and of the input
+///   gradient (`dz w`), masked by the previous ReLU, which are the previous layer's `dz`. One more
+///   piece is the bias gradient.
 final class FeatureSplit<T: Scalar> {
     /// A linear layer bound to the network's vectors, and whether a ReLU follows it.
     private struct Dense {
@@ -31,6 +32,9 @@ final class FeatureSplit<T: Scalar> {
         var rectifies = false
     }
 
+    /// Features per piece of work: two of the kernel's vectors of 16.
+    static var piece: Int { 32 }
+
     private let layers: [Dense]
     /// Each layer's output (after its ReLU) and the gradient with respect to its output before the ReLU.
     private let outputs: [Buffer<T>]
@@ -38,8 +42,17 @@ final class FeatureSplit<T: Scalar> {
     /// A layer's input gradient before the previous ReLU's mask, which then writes it to that
     /// layer's `outputGradients` (a select from one buffer to another vectorizes; in place it did not).
     private let unmasked = Buffer<T>(count: 0)
+    /// Each layer's weight transposed (`[inputs][outputs]`), for the kernel's forward: each piece
+    /// writes and reads its own columns.
+    private let transposedWeights: [Buffer<T>]
     /// One loss per thread, each over the rows of its part of the batch.
     private var criteria: [SoftmaxCrossEntropy<T>] = []
+    /// The next piece of each layer's forward, then of each layer's backward.
+    private let nextPiece: [Counter]
+
+    private final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
 
     /// The split for `specs` over inputs of `inputShape`, or nil when the network is not a stack of
     /// linear layers with ReLUs between them, behind a flatten that moves nothing (one channel), or
@@ -74,80 +87,122 @@ final class FeatureSplit<T: Scalar> {
         self.layers = layers
         outputs = layers.map { _ in Buffer<T>(count: 0) }
         outputGradients = layers.map { _ in Buffer<T>(count: 0) }
+        transposedWeights = layers.map { T.multipliesDirectly(columns: 16) ? Buffer<T>(count: $0.inputs * $0.outputs) : Buffer<T>(count: 0) }
+        nextPiece = (0..<2 * layers.count).map { _ in Counter() }
     }
 
-    /// Thread `part`'s features of `count`: whole blocks of 16, as evenly as they divide.
-    static func share(of count: Int, part: Int, parties: Int) -> Range<Int> {
-        let blocks = (count + 15) / 16
-        return min(count, part * blocks / parties * 16) ..< min(count, (part + 1) * blocks / parties * 16)
-    }
-
-    /// Sizes the buffers for a batch of `n` and the loss of `parties` threads; before the threads run.
-    func reserve(batch n: Int, parties: Int) {
+    /// Sizes the buffers for a batch of `n` and the loss of `parties` threads, and puts back every
+    /// layer's pieces; before the threads run.
+    func prepare(batch n: Int, parties: Int) {
         for (layer, (output, gradient)) in zip(layers, zip(outputs, outputGradients)) {
             output.reserve(n * layer.outputs)
             gradient.reserve(n * layer.outputs)
             unmasked.reserve(n * layer.inputs)
         }
         while criteria.count < parties { criteria.append(SoftmaxCrossEntropy()) }
+        for counter in nextPiece { counter.value.store(0, ordering: .relaxed) }
     }
 
-    /// Thread `part`'s share of forward, loss and backward for the batch `x`, writing its share of
-    /// the network's gradients; returns how many of its samples (`samples(part)`) were classified
-    /// correctly. Every one of `parties` threads calls it at once, with the same `barrier`.
+    /// Thread `part`'s share of forward, loss and backward for the batch `x`: the pieces it takes,
+    /// written to the network's gradients, and the loss of its samples (`samples(part)`); returns
+    /// how many of those were classified correctly. Every one of `parties` threads calls it at once,
+    /// with the same `barrier`, after `prepare`.
     func run(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, part: Int, parties: Int, barrier: SpinBarrier) -> Int {
         let n = x.shape.n
-        var input = UnsafePointer(x.pointer)
-        for (layer, output) in zip(layers, outputs) {
-            let own = Self.share(of: layer.outputs, part: part, parties: parties), y = output.pointer + own.lowerBound
-            if !own.isEmpty {
-                T.gemm(transposeA: false, transposeB: true, m: n, n: own.count, k: layer.inputs,
-                       alpha: 1, a: input, lda: layer.inputs, b: layer.weight + own.lowerBound * layer.inputs, ldb: layer.inputs,
-                       beta: 0, c: y, ldc: layer.outputs)
-                RowKernels.addToEveryRow(layer.bias + own.lowerBound, y, rows: n, columns: own.count, rowStride: layer.outputs,
-                                         floor: layer.rectifies ? 0 : -.infinity)
-            }
+        for index in layers.indices {
+            let input = index == 0 ? UnsafePointer(x.pointer) : UnsafePointer(outputs[index - 1].pointer)
+            forEachPiece(of: layers[index].outputs, counter: index) { forward(index, input: input, n: n, features: $0) }
             barrier.wait()  // every feature of the output, for the next layer
-            input = UnsafePointer(output.pointer)
         }
 
-        let classes = layers[layers.count - 1].outputs
+        let last = layers.count - 1, classes = layers[last].outputs
         let rows = samples(part, of: n, parties: parties)
         let criterion = criteria[part]
-        let correct = criterion.forward(Tensor(outputs[layers.count - 1].pointer + rows.lowerBound * classes, Shape(n: rows.count, features: classes)),
-                                        labels: labels + rows.lowerBound, smoothing: smoothing, batch: n).correct
-        (outputGradients[layers.count - 1].pointer + rows.lowerBound * classes).update(from: criterion.backward().pointer, count: rows.count * classes)
-        barrier.wait()  // every row of the logits' gradient
+        let logits = Tensor(outputs[last].pointer + rows.lowerBound * classes, Shape(n: rows.count, features: classes))
+        let correct = criterion.forward(logits, labels: labels + rows.lowerBound, smoothing: smoothing, batch: n).correct
+        (outputGradients[last].pointer + rows.lowerBound * classes).update(from: criterion.backward().pointer, count: rows.count * classes)
 
         for index in layers.indices.reversed() {
-            let layer = layers[index], dz = UnsafePointer(outputGradients[index].pointer)
+            barrier.wait()  // every column of the output gradient
             let input = index == 0 ? UnsafePointer(x.pointer) : UnsafePointer(outputs[index - 1].pointer)
-            let own = Self.share(of: layer.outputs, part: part, parties: parties)
-            if !own.isEmpty {
-                T.gemm(transposeA: true, transposeB: false, m: own.count, n: layer.inputs, k: n,
-                       alpha: 1, a: dz + own.lowerBound, lda: layer.outputs, b: input, ldb: layer.inputs,
-                       beta: 0, c: layer.weightGradient + own.lowerBound * layer.inputs, ldc: layer.inputs)
-                RowKernels.sumRows(dz + own.lowerBound, rows: n, columns: own.count, rowStride: layer.outputs,
-                                   into: layer.biasGradient + own.lowerBound)
-            }
-            guard index > 0 else { break }
-            barrier.wait()  // every column of dz
-            let previous = Self.share(of: layer.inputs, part: part, parties: parties)
-            guard !previous.isEmpty else { continue }
-            let dInput = outputGradients[index - 1].pointer + previous.lowerBound
-            let rectifies = layers[index - 1].rectifies
-            T.gemm(transposeA: false, transposeB: false, m: n, n: previous.count, k: layer.outputs,
-                   alpha: 1, a: dz, lda: layer.outputs, b: layer.weight + previous.lowerBound, ldb: layer.inputs,
-                   beta: 0, c: rectifies ? unmasked.pointer + previous.lowerBound : dInput, ldc: layer.inputs)
-            if rectifies {
-                let (from, y) = (unmasked.pointer + previous.lowerBound, input + previous.lowerBound)
-                for row in 0..<n {
-                    let at = row * layer.inputs
-                    RowKernels.rectifiedGradient(from + at, output: y + at, into: dInput + at, count: previous.count)
-                }
+            forEachPiece(of: layers[index].inputs, counter: layers.count + index, plusOne: true) { features in
+                backward(index, input: input, n: n, features: features)
             }
         }
         return correct
+    }
+
+    /// Calls `body` with each piece of `0..<count` the thread takes from `counter` (and, with
+    /// `plusOne`, the empty range for one more piece of work).
+    private func forEachPiece(of count: Int, counter: Int, plusOne: Bool = false, _ body: (Range<Int>) -> Void) {
+        let pieces = (count + Self.piece - 1) / Self.piece
+        while true {
+            let next = nextPiece[counter].value.wrappingAdd(1, ordering: .relaxed).oldValue
+            if next < pieces {
+                body(next * Self.piece ..< min(count, (next + 1) * Self.piece))
+            } else if plusOne && next == pieces {
+                body(count ..< count)
+            } else {
+                return
+            }
+        }
+    }
+
+    /// Layer `index`'s outputs `features` for the `n` rows of `input`.
+    private func forward(_ index: Int, input: UnsafePointer<T>, n: Int, features: Range<Int>) {
+        let layer = layers[index]
+        let weight = layer.weight + features.lowerBound * layer.inputs, y = outputs[index].pointer + features.lowerBound
+        if T.multipliesDirectly(columns: features.count) {
+            let transposed = transposedWeights[index].pointer + features.lowerBound
+            T.transpose(weight, rows: features.count, columns: layer.inputs, sourceRow: layer.inputs,
+                        into: transposed, destinationRow: layer.outputs)
+            T.multiply(input, rows: n, rowStride: layer.inputs, depthStride: 1, depth: layer.inputs,
+                       transposed, bRow: layer.outputs, columns: features.count, into: y, cRow: layer.outputs)
+        } else {
+            T.gemm(transposeA: false, transposeB: true, m: n, n: features.count, k: layer.inputs,
+                   alpha: 1, a: input, lda: layer.inputs, b: weight, ldb: layer.inputs, beta: 0, c: y, ldc: layer.outputs)
+        }
+        RowKernels.addToEveryRow(layer.bias + features.lowerBound, y, rows: n, columns: features.count, rowStride: layer.outputs,
+                                 floor: layer.rectifies ? 0 : -.infinity)
+    }
+
+    /// Layer `index`'s weight and input gradient in the columns `features` of its input; for the
+    /// empty range, its bias gradient.
+    private func backward(_ index: Int, input: UnsafePointer<T>, n: Int, features: Range<Int>) {
+        let layer = layers[index], dz = UnsafePointer(outputGradients[index].pointer)
+        guard !features.isEmpty else {
+            return RowKernels.sumRows(dz, rows: n, columns: layer.outputs, into: layer.biasGradient)
+        }
+        Self.multiply(dz, rows: layer.outputs, rowStride: 1, depthStride: layer.outputs, depth: n,
+                      input + features.lowerBound, bRow: layer.inputs, columns: features.count,
+                      into: layer.weightGradient + features.lowerBound)
+        guard index > 0 else { return }
+        let dInput = outputGradients[index - 1].pointer + features.lowerBound
+        let rectifies = layers[index - 1].rectifies
+        Self.multiply(dz, rows: n, rowStride: layer.outputs, depthStride: 1, depth: layer.outputs,
+                      layer.weight + features.lowerBound, bRow: layer.inputs, columns: features.count,
+                      into: rectifies ? unmasked.pointer + features.lowerBound : dInput)
+        guard rectifies else { return }
+        let (from, y) = (unmasked.pointer + features.lowerBound, input + features.lowerBound)
+        for row in 0..<n {
+            let at = row * layer.inputs
+            RowKernels.rectifiedGradient(from + at, output: y + at, into: dInput + at, count: features.count)
+        }
+    }
+
+    /// `c[r][j] = sum over k of a[r * rowStride + k * depthStride] * b[k][j]`, `b` and `c` both
+    /// `columns` of rows `bRow` apart: by the kernel where it takes the columns, else by GEMM (`a`
+    /// row-major, `depthStride` 1, or transposed, `rowStride` 1).
+    private static func multiply(_ a: UnsafePointer<T>, rows: Int, rowStride: Int, depthStride: Int, depth: Int,
+                                 _ b: UnsafePointer<T>, bRow: Int, columns: Int, into c: UnsafeMutablePointer<T>) {
+        if T.multipliesDirectly(columns: columns) {
+            T.multiply(a, rows: rows, rowStride: rowStride, depthStride: depthStride, depth: depth, b, bRow: bRow, columns: columns,
+                       into: c, cRow: bRow)
+            return
+        }
+        let transposed = rowStride == 1 && depthStride != 1
+        T.gemm(transposeA: transposed, transposeB: false, m: rows, n: columns, k: depth, alpha: 1, a: a,
+               lda: transposed ? depthStride : rowStride, b: b, ldb: bRow, beta: 0, c: c, ldc: bRow)
     }
 
     /// The rows of the batch whose loss thread `part` computes.

@@ -1,4 +1,5 @@
 import LandscapeCore
+import Synchronization
 
 /// The loss and accuracy of a batch or a data set.
 public struct Evaluation: Sendable, Equatable {
@@ -60,6 +61,8 @@ public final class Network<T: Scalar> {
     /// A dense network's training passes split its features between the threads instead.
     private let featureSplit: FeatureSplit<T>?
     private var workers: WorkerThreads?
+    /// The next slice `forEachSlice` hands out.
+    private let nextSlice = Atomic<Int>(0)
     /// Samples each stack classified correctly in the last split pass.
     private let partCorrect = Buffer<Int>(count: 0)
     private let zeroLabels = Buffer<Int32>(count: 0)
@@ -159,13 +162,21 @@ public final class Network<T: Scalar> {
         split(x, labels: labels, smoothing: smoothing, mode: mode, backward: false)
     }
 
-    /// Runs `body` on consecutive slices of `0..<count` that together cover it, one per thread, in
+    /// Runs `body` on consecutive slices of `0..<count` that together cover it, on the threads in
     /// parallel: element-wise work on vectors of the network's size between passes (an optimizer
-    /// step) then uses the cores as the passes do.
+    /// step) then uses the cores as the passes do. The slices (at least four per thread, of at
+    /// least 16,384 elements when there are enough) are taken as threads come free, so a core that
+    /// runs slower for a moment takes fewer (see `FeatureSplit`).
     public func forEachSlice(of count: Int, _ body: (Range<Int>) -> Void) {
         let parties = max(1, min(threads, count))
         guard parties > 1 else { return body(0..<count) }
-        workers(parties).run { part in body(part * count / parties ..< (part + 1) * count / parties) }
+        let slices = min(count, max(4 * parties, count / 16_384))
+        nextSlice.store(0, ordering: .relaxed)
+        workers(parties).run { _ in
+            while case let slice = nextSlice.wrappingAdd(1, ordering: .relaxed).oldValue, slice < slices {
+                body(slice * count / slices ..< (slice + 1) * count / slices)
+            }
+        }
     }
 
     /// The worker threads for `parties` parts, made anew when that number changes.
@@ -230,7 +241,7 @@ public final class Network<T: Scalar> {
     private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, parties: Int,
                        _ featureSplit: FeatureSplit<T>) -> Evaluation {
         let n = x.shape.n
-        featureSplit.reserve(batch: n, parties: parties)
+        featureSplit.prepare(batch: n, parties: parties)
         partCorrect.reserve(parties)
         let (partCorrect, barrier) = (self.partCorrect.pointer, group.barrier)
         workers(parties).run { part in

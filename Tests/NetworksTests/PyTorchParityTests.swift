@@ -9,7 +9,7 @@ import Training
 /// train-mode logits, loss and gradients, and, after one SGD step (lr 0.1, momentum 0.9, weight decay
 /// 5e-4), the running statistics, the weights and the eval-mode logits. Our float32 network must
 /// match within 1e-4 for logits and loss and 1e-3 for gradients, relative error measured per tensor
-/// as `max |ours - theirs| / max |theirs|`.
+/// as `max |ours - theirs| / max |theirs|`. The train-mode pass is also split between two threads.
 struct PyTorchParityTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/parity")
@@ -50,6 +50,17 @@ struct PyTorchParityTests {
         for entry in network.gradients.layout.entries {
             let error = Self.relativeError(network.gradients.view(entry), try expected.floats("grad.\(entry.name)"))
             #expect(error < 1e-3, "\(model) gradient of \(entry.name): relative error \(error)")
+        }
+
+        // The same pass split between two threads (by samples, or a dense network's by features).
+        let split = Network<Float>(architecture)
+        try split.load(weights)
+        split.threads = 2
+        let splitLoss = labels.withUnsafeBufferPointer { split.lossAndGradient(x, labels: $0.baseAddress!).loss }
+        #expect(Self.relativeError([Float(splitLoss)], try expected.floats("loss")) < 1e-4)
+        for entry in split.gradients.layout.entries {
+            let error = Self.relativeError(split.gradients.view(entry), try expected.floats("grad.\(entry.name)"))
+            #expect(error < 1e-3, "\(model) gradient of \(entry.name) on two threads: relative error \(error)")
         }
 
         for entry in network.state.layout.entries {
