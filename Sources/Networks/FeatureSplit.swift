@@ -1,28 +1,33 @@
 import LandscapeCore
 import Synchronization
 
-/// A training pass of a dense network on several threads that splits every layer's features
-/// between them rather than the batch: the work of a layer is cut into pieces of 32 features, each
-/// for the whole batch, and the threads take pieces until none is left.
+/// A dense network's passes on several threads, in pieces of work the threads take until none is
+/// left. A training pass cuts every layer's work into pieces of 32 features, each for the whole
+/// batch; an evaluation pass, into pieces of 64 samples, each through every layer.
 ///
-/// Split by samples, every thread multiplies its rows by every whole weight matrix: OpenBLAS packs
-/// each matrix once per thread and per product, and each thread writes a whole gradient vector, to
-/// be added to the others' after the pass. Split by features, each weight matrix is read once, each
-/// gradient entry is written once, and every product has the whole batch as rows. The price is a
-/// barrier per layer each way: a layer reads every feature of its input, and its gradients every
-/// column of its output gradient.
+/// Split by samples, every thread of a training pass multiplies its rows by every whole weight
+/// matrix: OpenBLAS packs each matrix once per thread and per product, and each thread writes a
+/// whole gradient vector, to be added to the others' after the pass. Split by features, each weight
+/// matrix is read once, each gradient entry is written once, and every product has the whole batch
+/// as rows. The price is a barrier per layer each way: a layer reads every feature of its input,
+/// and its gradients every column of its output gradient.
 ///
 /// Pieces are taken as threads come free, not dealt out in advance: the cores of a shared machine
-/// run at different speeds from one moment to the next (one was seen at 1.6 times the other's time
-/// for the same work), and a fixed split waits at every barrier for the slower one. Each piece is
-/// computed the same way whichever thread takes it, so the result does not depend on the threads.
+/// run at different speeds from one moment to the next (one was seen taking 1.6 times the other's
+/// time for the same work), and a fixed split waits at every barrier for the slower one. Each piece
+/// is computed the same way whichever thread takes it, so the result does not depend on the threads.
 ///
+/// Training:
 /// - Forward, a piece is 32 of a layer's outputs (bias and ReLU included), from the whole input.
 /// - The loss splits the batch by samples, each thread the logits of its rows.
 /// - Backward, with the layer's output gradient `dz` complete (after the ReLU's mask), a piece is 32
 ///   of the layer's inputs: those columns of the weight gradient (`dz^T x`) and of the input
 ///   gradient (`dz w`), masked by the previous ReLU, which are the previous layer's `dz`. One more
 ///   piece is the bias gradient.
+///
+/// Products whose columns are a multiple of 16 go to the AVX-512 kernel (`Scalar.multiply`), which
+/// reads its operands in place; the forward first transposes its piece of the weight. Others, and
+/// all products in Double, go to GEMM.
 final class FeatureSplit<T: Scalar> {
     /// A linear layer bound to the network's vectors, and whether a ReLU follows it.
     private struct Dense {
@@ -45,9 +50,12 @@ final class FeatureSplit<T: Scalar> {
     /// Each layer's weight transposed (`[inputs][outputs]`), for the kernel's forward: each piece
     /// writes and reads its own columns.
     private let transposedWeights: [Buffer<T>]
-    /// One loss per thread, each over the rows of its part of the batch.
+    /// One loss per thread, and each sample's loss in the last pass.
     private var criteria: [SoftmaxCrossEntropy<T>] = []
-    /// The next piece of each layer's forward, then of each layer's backward.
+    private let losses = Buffer<Double>(count: 0)
+    private var lastCount = 0
+    /// The next piece of each layer's forward, then of each layer's backward (in an evaluation
+    /// pass, of each layer's transposed weight, then of the samples).
     private let nextPiece: [Counter]
 
     private final class Counter: Sendable {
@@ -100,46 +108,66 @@ final class FeatureSplit<T: Scalar> {
             unmasked.reserve(n * layer.inputs)
         }
         while criteria.count < parties { criteria.append(SoftmaxCrossEntropy()) }
+        losses.reserve(n)
+        lastCount = n
         for counter in nextPiece { counter.value.store(0, ordering: .relaxed) }
     }
 
     /// Thread `part`'s share of forward, loss and backward for the batch `x`: the pieces it takes,
-    /// written to the network's gradients, and the loss of its samples (`samples(part)`); returns
-    /// how many of those were classified correctly. Every one of `parties` threads calls it at once,
-    /// with the same `barrier`, after `prepare`.
-    func run(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, part: Int, parties: Int, barrier: SpinBarrier) -> Int {
+    /// written to the network's gradients, and the loss of its part of the samples; returns how many
+    /// of those were classified correctly. Every one of `parties` threads calls it at once, with the
+    /// same `barrier`, after `prepare`.
+    func train(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, part: Int, parties: Int, barrier: SpinBarrier) -> Int {
         let n = x.shape.n
         for index in layers.indices {
-            let input = index == 0 ? UnsafePointer(x.pointer) : UnsafePointer(outputs[index - 1].pointer)
-            forEachPiece(of: layers[index].outputs, counter: index) { forward(index, input: input, n: n, features: $0) }
+            forEachPiece(of: layers[index].outputs, counter: index) { features in
+                forward(index, input: input(of: index, x), rows: 0..<n, features: features, transposing: true)
+            }
             barrier.wait()  // every feature of the output, for the next layer
         }
-
-        let last = layers.count - 1, classes = layers[last].outputs
-        let rows = samples(part, of: n, parties: parties)
-        let criterion = criteria[part]
-        let logits = Tensor(outputs[last].pointer + rows.lowerBound * classes, Shape(n: rows.count, features: classes))
-        let correct = criterion.forward(logits, labels: labels + rows.lowerBound, smoothing: smoothing, batch: n).correct
-        (outputGradients[last].pointer + rows.lowerBound * classes).update(from: criterion.backward().pointer, count: rows.count * classes)
+        let correct = loss(rows: part * n / parties ..< (part + 1) * n / parties, of: n, labels: labels, smoothing: smoothing, part: part)
 
         for index in layers.indices.reversed() {
             barrier.wait()  // every column of the output gradient
-            let input = index == 0 ? UnsafePointer(x.pointer) : UnsafePointer(outputs[index - 1].pointer)
             forEachPiece(of: layers[index].inputs, counter: layers.count + index, plusOne: true) { features in
-                backward(index, input: input, n: n, features: features)
+                backward(index, input: input(of: index, x), n: n, features: features)
             }
         }
         return correct
     }
 
-    /// Calls `body` with each piece of `0..<count` the thread takes from `counter` (and, with
-    /// `plusOne`, the empty range for one more piece of work).
-    private func forEachPiece(of count: Int, counter: Int, plusOne: Bool = false, _ body: (Range<Int>) -> Void) {
-        let pieces = (count + Self.piece - 1) / Self.piece
+    /// Thread `part`'s share of an evaluation pass (no backward) over the batch `x`: the pieces of
+    /// the weights' transposes it takes, then, after a barrier, the pieces of 64 samples, each
+    /// through every layer and the loss; returns how many of its samples were classified correctly.
+    /// By samples, as a pass without backward needs no layer's output whole before the next layer.
+    func evaluate(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, part: Int, barrier: SpinBarrier) -> Int {
+        for (index, layer) in layers.enumerated() where T.multipliesDirectly(columns: layer.outputs) {
+            forEachPiece(of: layer.outputs, counter: index) { transpose(index, features: $0) }
+        }
+        barrier.wait()  // every transposed weight
+        var correct = 0
+        forEachPiece(of: x.shape.n, counter: layers.count, size: 64) { rows in
+            for index in layers.indices {
+                forward(index, input: input(of: index, x), rows: rows, features: 0..<layers[index].outputs, transposing: false)
+            }
+            correct += loss(rows: rows, of: x.shape.n, labels: labels, smoothing: smoothing, part: part)
+        }
+        return correct
+    }
+
+    /// Layer `index`'s input: the batch, or the previous layer's output.
+    private func input(of index: Int, _ x: Tensor<T>) -> UnsafePointer<T> {
+        index == 0 ? UnsafePointer(x.pointer) : UnsafePointer(outputs[index - 1].pointer)
+    }
+
+    /// Calls `body` with each piece of `0..<count` the thread takes from `counter`, `size` long
+    /// (and, with `plusOne`, the empty range for one more piece of work).
+    private func forEachPiece(of count: Int, counter: Int, size: Int = piece, plusOne: Bool = false, _ body: (Range<Int>) -> Void) {
+        let pieces = (count + size - 1) / size
         while true {
             let next = nextPiece[counter].value.wrappingAdd(1, ordering: .relaxed).oldValue
             if next < pieces {
-                body(next * Self.piece ..< min(count, (next + 1) * Self.piece))
+                body(next * size ..< min(count, (next + 1) * size))
             } else if plusOne && next == pieces {
                 body(count ..< count)
             } else {
@@ -148,22 +176,43 @@ final class FeatureSplit<T: Scalar> {
         }
     }
 
-    /// Layer `index`'s outputs `features` for the `n` rows of `input`.
-    private func forward(_ index: Int, input: UnsafePointer<T>, n: Int, features: Range<Int>) {
+    /// Layer `index`'s outputs `features` for the `rows` of `input` (the previous layer's output or
+    /// the batch, whole). The kernel reads the weight transposed: `transposing` makes those columns
+    /// first; otherwise they were made before.
+    private func forward(_ index: Int, input: UnsafePointer<T>, rows: Range<Int>, features: Range<Int>, transposing: Bool) {
         let layer = layers[index]
-        let weight = layer.weight + features.lowerBound * layer.inputs, y = outputs[index].pointer + features.lowerBound
+        let x = input + rows.lowerBound * layer.inputs, y = outputs[index].pointer + rows.lowerBound * layer.outputs + features.lowerBound
         if T.multipliesDirectly(columns: features.count) {
-            let transposed = transposedWeights[index].pointer + features.lowerBound
-            T.transpose(weight, rows: features.count, columns: layer.inputs, sourceRow: layer.inputs,
-                        into: transposed, destinationRow: layer.outputs)
-            T.multiply(input, rows: n, rowStride: layer.inputs, depthStride: 1, depth: layer.inputs,
-                       transposed, bRow: layer.outputs, columns: features.count, into: y, cRow: layer.outputs)
+            if transposing { transpose(index, features: features) }
+            T.multiply(x, rows: rows.count, rowStride: layer.inputs, depthStride: 1, depth: layer.inputs,
+                       transposedWeights[index].pointer + features.lowerBound, bRow: layer.outputs, columns: features.count,
+                       into: y, cRow: layer.outputs)
         } else {
-            T.gemm(transposeA: false, transposeB: true, m: n, n: features.count, k: layer.inputs,
-                   alpha: 1, a: input, lda: layer.inputs, b: weight, ldb: layer.inputs, beta: 0, c: y, ldc: layer.outputs)
+            T.gemm(transposeA: false, transposeB: true, m: rows.count, n: features.count, k: layer.inputs,
+                   alpha: 1, a: x, lda: layer.inputs, b: layer.weight + features.lowerBound * layer.inputs, ldb: layer.inputs,
+                   beta: 0, c: y, ldc: layer.outputs)
         }
-        RowKernels.addToEveryRow(layer.bias + features.lowerBound, y, rows: n, columns: features.count, rowStride: layer.outputs,
-                                 floor: layer.rectifies ? 0 : -.infinity)
+        RowKernels.addToEveryRow(layer.bias + features.lowerBound, y, rows: rows.count, columns: features.count,
+                                 rowStride: layer.outputs, floor: layer.rectifies ? 0 : -.infinity)
+    }
+
+    /// Layer `index`'s weight rows `features` into the same columns of its transpose.
+    private func transpose(_ index: Int, features: Range<Int>) {
+        let layer = layers[index]
+        T.transpose(layer.weight + features.lowerBound * layer.inputs, rows: features.count, columns: layer.inputs,
+                    sourceRow: layer.inputs, into: transposedWeights[index].pointer + features.lowerBound, destinationRow: layer.outputs)
+    }
+
+    /// The loss of the logits' `rows` in a batch of `n`, on thread `part`: each sample's loss to
+    /// `sampleLosses`, the gradient of the batch's mean loss to the last layer's output gradient;
+    /// returns how many were classified correctly.
+    private func loss(rows: Range<Int>, of n: Int, labels: UnsafePointer<Int32>, smoothing: Double, part: Int) -> Int {
+        let last = layers.count - 1, classes = layers[last].outputs, criterion = criteria[part]
+        let logits = Tensor(outputs[last].pointer + rows.lowerBound * classes, Shape(n: rows.count, features: classes))
+        let correct = criterion.forward(logits, labels: labels + rows.lowerBound, smoothing: smoothing, batch: n).correct
+        (losses.pointer + rows.lowerBound).update(from: criterion.sampleLosses.baseAddress!, count: rows.count)
+        (outputGradients[last].pointer + rows.lowerBound * classes).update(from: criterion.backward().pointer, count: rows.count * classes)
+        return correct
     }
 
     /// Layer `index`'s weight and input gradient in the columns `features` of its input; for the
@@ -205,9 +254,6 @@ final class FeatureSplit<T: Scalar> {
                lda: transposed ? depthStride : rowStride, b: b, ldb: bRow, beta: 0, c: c, ldc: bRow)
     }
 
-    /// The rows of the batch whose loss thread `part` computes.
-    func samples(_ part: Int, of n: Int, parties: Int) -> Range<Int> { part * n / parties ..< (part + 1) * n / parties }
-
-    /// Each sample's loss in thread `part`'s rows of the last pass.
-    func sampleLosses(_ part: Int) -> UnsafeBufferPointer<Double> { criteria[part].sampleLosses }
+    /// Each sample's loss in the last pass, in batch order.
+    var sampleLosses: UnsafeBufferPointer<Double> { UnsafeBufferPointer(start: losses.pointer, count: lastCount) }
 }

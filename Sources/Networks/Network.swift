@@ -52,13 +52,13 @@ public final class Network<T: Scalar> {
     /// Threads `lossAndGradient` and `loss` split a batch between, all processors by default: each
     /// runs a stack of layers of its own on a contiguous part, calling OpenBLAS single-threaded
     /// (`BLASThreads`), and batch-norm adds up its statistics across them. A dense network's
-    /// training passes split its features instead (`FeatureSplit`). Results depend on it only
-    /// through rounding.
+    /// passes hand out pieces of work instead (`FeatureSplit`). Results depend on it only through
+    /// rounding.
     public var threads: Int
     /// Stack 0 writes `gradients`; the others write their own vectors, added to it after a pass.
     private var stacks: [LayerStack<T>]
     private let group = ReplicaGroup()
-    /// A dense network's training passes split its features between the threads instead.
+    /// A dense network's passes on several threads, in pieces the threads take as they come free.
     private let featureSplit: FeatureSplit<T>?
     private var workers: WorkerThreads?
     /// The next slice `forEachSlice` hands out.
@@ -200,8 +200,8 @@ public final class Network<T: Scalar> {
         let n = x.shape.n
         let parties = max(1, min(threads, n))
         group.begin(parties: parties)
-        if backward, parties > 1, let featureSplit {
-            return split(x, labels: labels, smoothing: smoothing, parties: parties, featureSplit)
+        if parties > 1, let featureSplit {
+            return split(x, labels: labels, smoothing: smoothing, parties: parties, backward: backward, featureSplit)
         }
         while stacks.count < parties { stacks.append(makeStack(gradients: ParameterVector(layout: parameters.layout))) }
         partCorrect.reserve(parties)
@@ -222,31 +222,34 @@ public final class Network<T: Scalar> {
                 }
             }
         }
-        return evaluation(n: n, parties: parties) { stacks[$0].sampleLosses }
-    }
-
-    /// The batch's evaluation from each part's sample losses and `partCorrect`: the mean loss added
-    /// in batch order, as one thread adds it.
-    private func evaluation(n: Int, parties: Int, losses: (Int) -> UnsafeBufferPointer<Double>) -> Evaluation {
         var total = 0.0
         for part in 0..<parties {
-            for loss in losses(part) { total += loss }
+            for loss in stacks[part].sampleLosses { total += loss }
         }
-        let correct = (0..<parties).reduce(0) { $0 + partCorrect.pointer[$1] }
-        return Evaluation(loss: total / Double(n), correct: correct, count: n)
+        return evaluation(n: n, parties: parties, totalLoss: total)
     }
 
-    /// A dense network's training pass, its features split between `parties` threads
-    /// (`FeatureSplit`), which write `gradients` directly.
-    private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, parties: Int,
+    /// The batch's evaluation from the sum of the samples' losses, added in batch order as one
+    /// thread adds them, and `partCorrect`.
+    private func evaluation(n: Int, parties: Int, totalLoss: Double) -> Evaluation {
+        let correct = (0..<parties).reduce(0) { $0 + partCorrect.pointer[$1] }
+        return Evaluation(loss: totalLoss / Double(n), correct: correct, count: n)
+    }
+
+    /// A dense network's pass on `parties` threads (`FeatureSplit`): with `backward`, its features
+    /// split between them, writing `gradients` directly; without, its samples.
+    private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, parties: Int, backward: Bool,
                        _ featureSplit: FeatureSplit<T>) -> Evaluation {
-        let n = x.shape.n
-        featureSplit.prepare(batch: n, parties: parties)
+        featureSplit.prepare(batch: x.shape.n, parties: parties)
         partCorrect.reserve(parties)
         let (partCorrect, barrier) = (self.partCorrect.pointer, group.barrier)
         workers(parties).run { part in
-            partCorrect[part] = featureSplit.run(x, labels: labels, smoothing: smoothing, part: part, parties: parties, barrier: barrier)
+            partCorrect[part] = backward
+                ? featureSplit.train(x, labels: labels, smoothing: smoothing, part: part, parties: parties, barrier: barrier)
+                : featureSplit.evaluate(x, labels: labels, smoothing: smoothing, part: part, barrier: barrier)
         }
-        return evaluation(n: n, parties: parties, losses: featureSplit.sampleLosses)
+        var total = 0.0
+        for loss in featureSplit.sampleLosses { total += loss }
+        return evaluation(n: x.shape.n, parties: parties, totalLoss: total)
     }
 }

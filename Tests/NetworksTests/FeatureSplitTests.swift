@@ -2,11 +2,11 @@ import LandscapeCore
 import Networks
 import Testing
 
-/// A dense network's training pass splits its features between threads (`FeatureSplit`): each
-/// thread computes its share of every layer's outputs, weight and bias gradients, and input
-/// gradient columns. The zoo's mlp is covered by `ThreadSplitTests`; these networks have widths that
-/// are not multiples of the 16-feature blocks the shares are cut in, and layers narrower than one
-/// block per thread, so that some threads own no feature of a layer.
+/// A dense network's passes on several threads (`FeatureSplit`): training in pieces of 32 of a
+/// layer's features (outputs forward; weight and input gradient columns backward), evaluation in
+/// pieces of samples. The zoo's mlp is covered by `ThreadSplitTests` and `PyTorchParityTests`;
+/// these networks have widths that are not multiples of the pieces or of the kernels' 16 columns,
+/// and layers narrower than one piece.
 struct FeatureSplitTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let layers: [LayerSpec]
@@ -28,8 +28,10 @@ struct FeatureSplitTests {
              inputShape: Shape(n: 1, height: 8, width: 10, channels: 1)),
     ]
 
-    /// The loss and gradients of one training pass on `threads` threads, from seed 5.
-    static func pass<T: Scalar>(_ test: Case, threads: Int, as: T.Type = Double.self) -> (loss: Double, correct: Int, gradients: [Double]) {
+    /// The loss and gradients of one training pass on `threads` threads, from seed 5, and the loss
+    /// of an evaluation pass (no backward) after it.
+    static func pass<T: Scalar>(_ test: Case, threads: Int, as: T.Type = Double.self)
+        -> (loss: Double, correct: Int, gradients: [Double], evaluation: Evaluation) {
         let network = Network<T>(layers: test.layers, inputShape: test.inputShape)
         network.initialize(seed: 5)
         network.threads = threads
@@ -38,14 +40,15 @@ struct FeatureSplitTests {
         var images = (0..<n * test.inputShape.sampleSize).map { _ in T(generator.normal()) }
         guard case .linear(_, _, let classes) = test.layers.last! else { preconditionFailure("a dense case ends in a linear layer") }
         let labels = (0..<n).map { _ in Int32(generator.integer(below: classes)) }
-        let evaluation = images.withUnsafeMutableBufferPointer { x in
+        let (training, evaluation) = images.withUnsafeMutableBufferPointer { x in
             labels.withUnsafeBufferPointer { y in
                 let batch = Tensor(x.baseAddress!, test.inputShape.with(n: n))
                 _ = network.lossAndGradient(batch, labels: y.baseAddress!)  // the second pass reuses the first's buffers
-                return network.lossAndGradient(batch, labels: y.baseAddress!)
+                let training = network.lossAndGradient(batch, labels: y.baseAddress!)
+                return (training, network.loss(batch, labels: y.baseAddress!))
             }
         }
-        return (evaluation.loss, evaluation.correct, network.gradients.elements.map { Double($0) })
+        return (training.loss, training.correct, network.gradients.elements.map { Double($0) }, evaluation)
     }
 
     @Test("loss, accuracy and every gradient as on one thread, to 1e-12, and the same bits on 2, 3 and 5 threads", arguments: cases)
@@ -59,6 +62,8 @@ struct FeatureSplitTests {
             #expect(split.gradients == two.gradients && split.loss == two.loss, "\(threads) threads")
             #expect(abs(split.loss - one.loss) <= 1e-12 * one.loss, "\(threads) threads")
             #expect(split.correct == one.correct)
+            #expect(split.evaluation == two.evaluation && abs(split.evaluation.loss - one.evaluation.loss) <= 1e-12 * one.loss)
+            #expect(split.evaluation.correct == one.evaluation.correct)
             let worst = zip(split.gradients, one.gradients).map { abs($0 - $1) }.max()!
             let largest = one.gradients.map(abs).max()!
             #expect(worst <= 1e-12 * largest, "\(threads) threads: gradients differ by \(worst)")
@@ -74,6 +79,7 @@ struct FeatureSplitTests {
         for threads in [1, 2] {
             let float = Self.pass(test, threads: threads, as: Float.self)
             #expect(abs(float.loss - double.loss) <= 1e-5 * double.loss, "\(threads) threads")
+            #expect(abs(float.evaluation.loss - double.evaluation.loss) <= 1e-5 * double.loss, "\(threads) threads")
             let worst = zip(float.gradients, double.gradients).map { abs($0 - $1) }.max()!
             #expect(worst <= 1e-5 * largest, "\(threads) threads: gradients differ by \(worst)")
         }
