@@ -55,8 +55,8 @@ public final class BatchLoader {
     }
 
     /// Batch `index` of the current epoch: the images, channels-last, and their labels. The views
-    /// stay valid until the next call. Given a network, its threads copy the samples in, each a part
-    /// (the same bits; a batch of scattered samples is a few percent of a small network's step).
+    /// stay valid until the next call. Given a network, its threads copy the samples in (a batch of
+    /// scattered samples is a few percent of a small network's step), with the same result.
     public func batch(_ index: Int, on network: Network<Float>? = nil) -> (images: Tensor<Float>, labels: UnsafePointer<Int32>) {
         let (start, count) = bounds(ofBatch: index)
         let (size, images, labels) = (dataset.sampleSize, images.pointer, labels.pointer)

@@ -2,16 +2,8 @@ import LandscapeCore
 import Testing
 
 /// The Float product and transpose kernels (`Scalar.multiply`, `Scalar.transpose`) that dense layers
-/// use in a training pass, against plain loops in Double. They run where the processor has AVX-512F.
+/// use, against plain loops in Double, where the processor has AVX-512F (`KernelAvailabilityTests`).
 struct MultiplyKernelTests {
-    @Test("Float multiplies directly for multiples of 16 columns exactly when the CPU has AVX-512F; Double never")
-    func availability() {
-        let avx512 = BLASKernelTests.cpuFlags.contains("avx512f")
-        for columns in [16, 32, 48, 784] { #expect(Float.multipliesDirectly(columns: columns) == avx512) }
-        for columns in [0, 8, 10, 33] { #expect(!Float.multipliesDirectly(columns: columns)) }
-        #expect(!Double.multipliesDirectly(columns: 16))
-    }
-
     /// Rows 1 to 30 (every tile height, one and three tiles), columns of one and two vectors and
     /// mixed, depths from 1; `a` row-major and transposed.
     @Test("products with a row-major or transposed, against Double to 1e-5 of the terms' size",
