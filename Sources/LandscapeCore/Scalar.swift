@@ -39,8 +39,8 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Codable, Sendable
     static func multiply(_ a: UnsafePointer<Self>, rows: Int, rowStride: Int, depthStride: Int, depth: Int,
                          _ b: UnsafePointer<Self>, bRow: Int, columns: Int, into c: UnsafeMutablePointer<Self>, cRow: Int)
 
-    /// `destination[j * destinationRow + i] = source[i * sourceRow + j]` for `i < rows`, `j < columns`,
-    /// where `multipliesDirectly` holds.
+    /// `destination[j * destinationRow + i] = source[i * sourceRow + j]` for `i < rows`, `j < columns`:
+    /// by 16 x 16 blocks in registers where `multipliesDirectly` holds, else value by value.
     static func transpose(_ source: UnsafePointer<Self>, rows: Int, columns: Int, sourceRow: Int,
                           into destination: UnsafeMutablePointer<Self>, destinationRow: Int)
 
@@ -165,7 +165,9 @@ extension Float: Scalar {
 
     public static func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, sourceRow: Int,
                                  into destination: UnsafeMutablePointer<Float>, destinationRow: Int) {
-        precondition(hasAVX512, "Float.transpose: needs AVX-512")
+        guard hasAVX512 else {
+            return transposeByValues(source, rows: rows, columns: columns, sourceRow: sourceRow, into: destination, destinationRow: destinationRow)
+        }
         landscape_transpose(source, rows, columns, sourceRow, destination, destinationRow)
     }
 
@@ -282,7 +284,15 @@ extension Scalar {
 
     public static func transpose(_ source: UnsafePointer<Self>, rows: Int, columns: Int, sourceRow: Int,
                                  into destination: UnsafeMutablePointer<Self>, destinationRow: Int) {
-        preconditionFailure("\(Self.self).transpose: no kernel for \(Self.self)")
+        transposeByValues(source, rows: rows, columns: columns, sourceRow: sourceRow, into: destination, destinationRow: destinationRow)
+    }
+
+    /// `transpose` value by value.
+    static func transposeByValues(_ source: UnsafePointer<Self>, rows: Int, columns: Int, sourceRow: Int,
+                                  into destination: UnsafeMutablePointer<Self>, destinationRow: Int) {
+        for i in 0..<rows {
+            for j in 0..<columns { destination[j * destinationRow + i] = source[i * sourceRow + j] }
+        }
     }
 
     public static func convolvesDirectly(outputs: Int) -> Bool { false }

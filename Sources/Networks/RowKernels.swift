@@ -5,12 +5,20 @@ import LandscapeCore
 enum RowKernels {
     /// `matrix[r, :] += vector` for every row (adding a bias), then `max(_, floor)`: with the
     /// default floor, -infinity, every value stays as it is (NaN too); with 0 it is a fused ReLU.
-    /// Rows are `rowStride` values apart (`columns` by default), so a matrix may be a block of columns.
     static func addToEveryRow<T: Scalar>(_ vector: UnsafePointer<T>, _ matrix: UnsafeMutablePointer<T>, rows: Int, columns: Int,
-                                         rowStride: Int? = nil, floor: T = -.infinity) {
+                                         floor: T = -.infinity) {
         for row in 0..<rows {
-            let out = matrix + row * (rowStride ?? columns)
+            let out = matrix + row * columns
             for c in 0..<columns { out[c] = max(out[c] + vector[c], floor) }
+        }
+    }
+
+    /// `matrix[r, :] += values[r]` for every row, then `max(_, floor)`: a bias added to a
+    /// feature-major matrix (one row per feature), with a fused ReLU when the floor is 0.
+    static func addToEachRow<T: Scalar>(_ values: UnsafePointer<T>, _ matrix: UnsafeMutablePointer<T>, rows: Int, columns: Int, floor: T) {
+        for row in 0..<rows {
+            let (out, value) = (matrix + row * columns, values[row])
+            for c in 0..<columns { out[c] = max(out[c] + value, floor) }
         }
     }
 
@@ -34,12 +42,11 @@ enum RowKernels {
         }
     }
 
-    /// `sums[c] = sum over r of matrix[r, c]` (a bias gradient), rows `rowStride` values apart.
-    static func sumRows<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, rowStride: Int? = nil,
-                                   into sums: UnsafeMutablePointer<T>) {
+    /// `sums[c] = sum over r of matrix[r, c]` (a bias gradient).
+    static func sumRows<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<T>) {
         sums.update(repeating: 0, count: columns)
         for row in 0..<rows {
-            let values = matrix + row * (rowStride ?? columns)
+            let values = matrix + row * columns
             for c in 0..<columns { sums[c] += values[c] }
         }
     }
