@@ -1,8 +1,9 @@
 import LandscapeCore
 import Synchronization
 
-/// A dense network's training passes on several threads, in pieces of work the threads take until
-/// none is left: every layer's work is cut into pieces of 32 features, each for the whole batch.
+/// A dense network's passes on several threads, in pieces of work the threads take until none is
+/// left. A training pass cuts every layer's work into pieces of 32 features, each for the whole
+/// batch; an evaluation pass, into pieces of 64 samples, each through every layer.
 ///
 /// Split by samples, every thread of a training pass multiplies its rows by every whole weight
 /// matrix: OpenBLAS packs each matrix once per thread and per product, and each thread writes a
@@ -31,11 +32,13 @@ import Synchronization
 /// Products whose columns are a multiple of 16 (in the training forward, the batch's samples) go to
 /// the AVX-512 kernel (`Scalar.multiply`), which reads its operands in place; others, and all
 /// products in Double, go to GEMM. Transposing the activations rather than the weights moves 165k
-/// values a step for the mlp instead of 268k, and values still in cache.
+/// values a step for the mlp instead of 268k, and values still in cache; an evaluation pass, many
+/// samples per weight, transposes the weights.
 ///
-/// Evaluation passes split the batch as other networks' do (`LayerStack`): with no backward, each
-/// thread's GEMMs have hundreds of rows, and in runs against pieces of 64 samples through this
-/// kernel, that split was as fast or faster when the machine was busy.
+/// An evaluation pass in pieces of samples was no faster than the batch split in halves through
+/// OpenBLAS in alternating runs (10% faster in one round, 7 to 9% slower in others), but in series
+/// of benches its slowest run was well above the halves' slowest: with halves, the faster core
+/// waits for the slower one.
 final class FeatureSplit<T: Scalar> {
     /// A linear layer bound to the network's vectors, and whether a ReLU follows it.
     private struct Dense {
@@ -59,12 +62,14 @@ final class FeatureSplit<T: Scalar> {
     /// A layer's input gradient before the previous ReLU's mask, which then writes it to that
     /// layer's `outputGradients` (a select from one buffer to another vectorizes; in place it did not).
     private let unmasked = Buffer<T>(count: 0)
+    /// In evaluation, each layer's weight transposed (`[inputs][outputs]`), for the kernel.
+    private let transposedWeights: [Buffer<T>]
     /// One loss per thread, and each sample's loss in the last pass.
     private var criteria: [SoftmaxCrossEntropy<T>] = []
     private let losses = Buffer<Double>(count: 0)
     private var lastCount = 0
     /// The next piece of each layer's forward, then of each layer's backward, then of the batch's
-    /// transpose.
+    /// transpose (in an evaluation pass, of each layer's transposed weight, then of the samples).
     private let nextPiece: [Counter]
 
     private final class Counter: Sendable {
@@ -105,6 +110,7 @@ final class FeatureSplit<T: Scalar> {
         outputs = layers.map { _ in Buffer<T>(count: 0) }
         outputGradients = layers.map { _ in Buffer<T>(count: 0) }
         transposedOutputs = layers.map { _ in Buffer<T>(count: 0) }
+        transposedWeights = layers.map { T.multipliesDirectly(columns: 16) ? Buffer<T>(count: $0.inputs * $0.outputs) : Buffer<T>(count: 0) }
         nextPiece = (0...2 * layers.count).map { _ in Counter() }
     }
 
@@ -144,17 +150,38 @@ final class FeatureSplit<T: Scalar> {
         for index in layers.indices.reversed() {
             barrier.wait()  // every column of the output gradient
             forEachPiece(of: layers[index].inputs, counter: layers.count + index, plusOne: true) { features in
-                backward(index, input: index == 0 ? UnsafePointer(x.pointer) : UnsafePointer(outputs[index - 1].pointer), n: n,
-                         features: features)
+                backward(index, input: input(of: index, x), n: n, features: features)
             }
         }
         return correct
     }
 
-    /// Calls `body` with each piece of `0..<count` the thread takes from `counter` (and, with
-    /// `plusOne`, the empty range for one more piece of work).
-    private func forEachPiece(of count: Int, counter: Int, plusOne: Bool = false, _ body: (Range<Int>) -> Void) {
-        let (size, pieces) = (Self.piece, (count + Self.piece - 1) / Self.piece)
+    /// Thread `part`'s share of an evaluation pass (no backward) over the batch `x`: the pieces of
+    /// the weights' transposes it takes, then, after a barrier, the pieces of 64 samples, each
+    /// through every layer and the loss; returns how many of its samples were classified correctly.
+    /// By samples, as a pass without backward needs no layer's output whole before the next layer.
+    func evaluate(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, part: Int, barrier: SpinBarrier) -> Int {
+        for (index, layer) in layers.enumerated() where T.multipliesDirectly(columns: layer.outputs) {
+            forEachPiece(of: layer.outputs, counter: index) { transpose(index, features: $0) }
+        }
+        barrier.wait()  // every transposed weight
+        var correct = 0
+        forEachPiece(of: x.shape.n, counter: layers.count, size: 64) { rows in
+            for index in layers.indices { forward(index, input: input(of: index, x), rows: rows) }
+            correct += loss(rows: rows, of: x.shape.n, labels: labels, smoothing: smoothing, part: part)
+        }
+        return correct
+    }
+
+    /// Layer `index`'s input: the batch, or the previous layer's output.
+    private func input(of index: Int, _ x: Tensor<T>) -> UnsafePointer<T> {
+        index == 0 ? UnsafePointer(x.pointer) : UnsafePointer(outputs[index - 1].pointer)
+    }
+
+    /// Calls `body` with each piece of `0..<count` the thread takes from `counter`, `size` long
+    /// (and, with `plusOne`, the empty range for one more piece of work).
+    private func forEachPiece(of count: Int, counter: Int, size: Int = piece, plusOne: Bool = false, _ body: (Range<Int>) -> Void) {
+        let pieces = (count + size - 1) / size
         while true {
             let next = nextPiece[counter].value.wrappingAdd(1, ordering: .relaxed).oldValue
             if next < pieces {
@@ -167,7 +194,7 @@ final class FeatureSplit<T: Scalar> {
         }
     }
 
-    /// Layer `index`'s outputs `features` for the whole batch of `n`: the product of
+    /// In training, layer `index`'s outputs `features` for the whole batch of `n`: the product of
     /// those rows of the weight and the transposed input, the bias and ReLU on its rows, and the
     /// result transposed into the layer's output.
     private func forward(_ index: Int, n: Int, features: Range<Int>) {
@@ -180,6 +207,28 @@ final class FeatureSplit<T: Scalar> {
                                 floor: layer.rectifies ? 0 : -.infinity)
         T.transpose(transposed, rows: features.count, columns: n, sourceRow: n,
                     into: outputs[index].pointer + features.lowerBound, destinationRow: layer.outputs)
+    }
+
+    /// In evaluation, layer `index`'s outputs for the `rows` of `input` (the batch or the previous
+    /// layer's output, whole), with the weights transposed before.
+    private func forward(_ index: Int, input: UnsafePointer<T>, rows: Range<Int>) {
+        let layer = layers[index]
+        let x = input + rows.lowerBound * layer.inputs, y = outputs[index].pointer + rows.lowerBound * layer.outputs
+        if T.multipliesDirectly(columns: layer.outputs) {
+            T.multiply(x, rows: rows.count, rowStride: layer.inputs, depthStride: 1, depth: layer.inputs,
+                       transposedWeights[index].pointer, bRow: layer.outputs, columns: layer.outputs, into: y, cRow: layer.outputs)
+        } else {
+            T.gemm(transposeA: false, transposeB: true, m: rows.count, n: layer.outputs, k: layer.inputs,
+                   alpha: 1, a: x, lda: layer.inputs, b: layer.weight, ldb: layer.inputs, beta: 0, c: y, ldc: layer.outputs)
+        }
+        RowKernels.addToEveryRow(layer.bias, y, rows: rows.count, columns: layer.outputs, floor: layer.rectifies ? 0 : -.infinity)
+    }
+
+    /// Layer `index`'s weight rows `features` into the same columns of its transpose.
+    private func transpose(_ index: Int, features: Range<Int>) {
+        let layer = layers[index]
+        T.transpose(layer.weight + features.lowerBound * layer.inputs, rows: features.count, columns: layer.inputs,
+                    sourceRow: layer.inputs, into: transposedWeights[index].pointer + features.lowerBound, destinationRow: layer.outputs)
     }
 
     /// The loss of the logits' `rows` in a batch of `n`, on thread `part`: each sample's loss to

@@ -52,13 +52,13 @@ public final class Network<T: Scalar> {
     /// Threads `lossAndGradient` and `loss` split a batch between, all processors by default: each
     /// runs a stack of layers of its own on a contiguous part, calling OpenBLAS single-threaded
     /// (`BLASThreads`), and batch-norm adds up its statistics across them. A dense network's
-    /// training passes hand out pieces of work instead (`FeatureSplit`). Results depend on it only
-    /// through rounding.
+    /// passes hand out pieces of work instead (`FeatureSplit`). Results depend on it only through
+    /// rounding.
     public var threads: Int
     /// Stack 0 writes `gradients`; the others write their own vectors, added to it after a pass.
     private var stacks: [LayerStack<T>]
     private let group = ReplicaGroup()
-    /// A dense network's training passes on several threads, in pieces the threads take as they come free.
+    /// A dense network's passes on several threads, in pieces the threads take as they come free.
     private let featureSplit: FeatureSplit<T>?
     private var workers: WorkerThreads?
     /// The next slice `forEachSlice` hands out.
@@ -200,8 +200,8 @@ public final class Network<T: Scalar> {
         let n = x.shape.n
         let parties = max(1, min(threads, n))
         group.begin(parties: parties)
-        if backward, parties > 1, let featureSplit {
-            return split(x, labels: labels, smoothing: smoothing, parties: parties, featureSplit)
+        if parties > 1, let featureSplit {
+            return split(x, labels: labels, smoothing: smoothing, parties: parties, backward: backward, featureSplit)
         }
         while stacks.count < parties { stacks.append(makeStack(gradients: ParameterVector(layout: parameters.layout))) }
         partCorrect.reserve(parties)
@@ -236,15 +236,17 @@ public final class Network<T: Scalar> {
         return Evaluation(loss: totalLoss / Double(n), correct: correct, count: n)
     }
 
-    /// A dense network's training pass on `parties` threads, in pieces of its features
-    /// (`FeatureSplit`), which write `gradients` directly.
-    private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, parties: Int,
+    /// A dense network's pass on `parties` threads (`FeatureSplit`): with `backward`, its features
+    /// split between them, writing `gradients` directly; without, its samples.
+    private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, parties: Int, backward: Bool,
                        _ featureSplit: FeatureSplit<T>) -> Evaluation {
         featureSplit.prepare(batch: x.shape.n, parties: parties)
         partCorrect.reserve(parties)
         let (partCorrect, barrier) = (self.partCorrect.pointer, group.barrier)
         workers(parties).run { part in
-            partCorrect[part] = featureSplit.train(x, labels: labels, smoothing: smoothing, part: part, parties: parties, barrier: barrier)
+            partCorrect[part] = backward
+                ? featureSplit.train(x, labels: labels, smoothing: smoothing, part: part, parties: parties, barrier: barrier)
+                : featureSplit.evaluate(x, labels: labels, smoothing: smoothing, part: part, barrier: barrier)
         }
         var total = 0.0
         for loss in featureSplit.sampleLosses { total += loss }

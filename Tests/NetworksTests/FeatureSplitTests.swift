@@ -2,8 +2,9 @@ import LandscapeCore
 import Networks
 import Testing
 
-/// A dense network's training passes on several threads (`FeatureSplit`), in pieces of 32 of a
-/// layer's features (outputs forward; weight and input gradient columns backward). The zoo's mlp is covered by `ThreadSplitTests` and `PyTorchParityTests`;
+/// A dense network's passes on several threads (`FeatureSplit`): training in pieces of 32 of a
+/// layer's features (outputs forward; weight and input gradient columns backward), evaluation in
+/// pieces of samples. The zoo's mlp is covered by `ThreadSplitTests` and `PyTorchParityTests`;
 /// these networks have widths that are not multiples of the pieces or of the kernels' 16 columns,
 /// and layers narrower than one piece.
 struct FeatureSplitTests {
@@ -35,7 +36,7 @@ struct FeatureSplitTests {
         network.initialize(seed: 5)
         network.threads = threads
         var generator = RandomGenerator(seed: 6)
-        let n = 80  // a multiple of 16, as the kernel takes the forward products' columns
+        let n = 80  // a multiple of 16, as the kernel takes the forward products' columns, and pieces of 64 and 16 samples in evaluation
         var images = (0..<n * test.inputShape.sampleSize).map { _ in T(generator.normal()) }
         guard case .linear(_, _, let classes) = test.layers.last! else { preconditionFailure("a dense case ends in a linear layer") }
         let labels = (0..<n).map { _ in Int32(generator.integer(below: classes)) }
@@ -61,7 +62,7 @@ struct FeatureSplitTests {
             #expect(split.gradients == two.gradients && split.loss == two.loss, "\(threads) threads")
             #expect(abs(split.loss - one.loss) <= 1e-12 * one.loss, "\(threads) threads")
             #expect(split.correct == one.correct)
-            #expect(abs(split.evaluation.loss - one.evaluation.loss) <= 1e-12 * one.loss)
+            #expect(split.evaluation == two.evaluation && abs(split.evaluation.loss - one.evaluation.loss) <= 1e-12 * one.loss)
             #expect(split.evaluation.correct == one.evaluation.correct)
             let worst = zip(split.gradients, one.gradients).map { abs($0 - $1) }.max()!
             let largest = one.gradients.map(abs).max()!
