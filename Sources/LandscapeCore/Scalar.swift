@@ -153,9 +153,12 @@ extension Float: Scalar {
     /// AVX-512 is looked up once.
     private static let hasAVX512 = landscape_has_avx512() != 0
 
-    public static func convolvesDirectly(outputs: Int) -> Bool { hasAVX512 && outputs > 0 && outputs % 16 == 0 }
+    /// The rule of the convolution and product kernels: whole vectors of 16, on AVX-512.
+    private static func takesVectors(_ count: Int) -> Bool { hasAVX512 && count > 0 && count % 16 == 0 }
 
-    public static func multipliesDirectly(columns: Int) -> Bool { hasAVX512 && columns > 0 && columns % 16 == 0 }
+    public static func convolvesDirectly(outputs: Int) -> Bool { takesVectors(outputs) }
+
+    public static func multipliesDirectly(columns: Int) -> Bool { takesVectors(columns) }
 
     public static func multiply(_ a: UnsafePointer<Float>, rows: Int, rowStride: Int, depthStride: Int, depth: Int,
                                 _ b: UnsafePointer<Float>, bRow: Int, columns: Int, into c: UnsafeMutablePointer<Float>, cRow: Int) {
