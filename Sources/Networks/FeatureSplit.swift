@@ -277,7 +277,9 @@ final class FeatureSplit<T: Scalar> {
                        into: c, cRow: bRow)
             return
         }
-        let transposed = rowStride == 1 && depthStride != 1
+        // One row is read as a transposed column: GEMM wants a row-major `a`'s rows at least `depth`
+        // apart, however few there are, and a layer of one feature has them 1 apart.
+        let transposed = depthStride != 1 || rows == 1
         T.gemm(transposeA: transposed, transposeB: false, m: rows, n: columns, k: depth, alpha: 1, a: a,
                lda: transposed ? depthStride : rowStride, b: b, ldb: bRow, beta: 0, c: c, ldc: bRow)
     }

@@ -23,6 +23,9 @@ struct FeatureSplitTests {
         Case(layers: [.linear(name: "a", inputs: 48, outputs: 17), .linear(name: "b", inputs: 17, outputs: 64), .relu,
                       .linear(name: "c", inputs: 64, outputs: 3)],
              inputShape: Shape(n: 1, features: 48)),
+        // A layer of one feature: its gradient products have a single row.
+        Case(layers: [.linear(name: "a", inputs: 20, outputs: 1), .relu, .linear(name: "b", inputs: 1, outputs: 4)],
+             inputShape: Shape(n: 1, features: 20)),
         // Widths the Float kernels take whole (multiples of 16), 96 in pieces of 32, 80 of 32 and 16.
         Case(layers: [.flatten, .linear(name: "fc1", inputs: 80, outputs: 96), .relu, .linear(name: "fc2", inputs: 96, outputs: 10)],
              inputShape: Shape(n: 1, height: 8, width: 10, channels: 1)),
