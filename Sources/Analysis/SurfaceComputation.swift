@@ -25,7 +25,7 @@ public final class SurfaceComputation: @unchecked Sendable {
     public let batchSize: Int
 
     public init(network: Network<Float>, x: [Double], y: [Double]?, directions: (x: Direction, y: Direction?),
-                sets: [(name: String, data: Dataset)], mode: Mode = .evaluation, threads: Int = 2, batchSize: Int = 100) {
+                sets: [(name: String, data: Dataset)], mode: Mode = .evaluation, threads: Int = WorkerThreads.processors, batchSize: Int = 100) {
         precondition((y == nil) == (directions.y == nil), "SurfaceComputation: a 2-D grid needs two directions")
         precondition(directions.x.parameters.count == network.parameters.count, "SurfaceComputation: direction does not fit the network")
         self.network = network

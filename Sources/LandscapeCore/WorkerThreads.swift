@@ -3,6 +3,7 @@ import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+import CKernels
 #endif
 
 /// A fixed set of threads that run the parts of one job at a time: `run(body)` calls `body(0)` on
@@ -141,6 +142,12 @@ extension WorkerThreads {
         return thread
     }
 
-    /// The processors this process may run on.
-    public static var processors: Int { ProcessInfo.processInfo.activeProcessorCount }
+    /// The processors this process may run on: its affinity mask where the system gives it (Linux),
+    /// else the processors online. Foundation's count ignores the mask, and threads that wait for
+    /// each other by spinning, more of them than processors, take turns at the speed of the
+    /// scheduler's time slices.
+    public static let processors: Int = {
+        let allowed = Int(landscape_allowed_processors())
+        return allowed > 0 ? allowed : ProcessInfo.processInfo.activeProcessorCount
+    }()
 }

@@ -50,7 +50,7 @@ struct Bench: ParsableCommand {
             FileHandle.standardError.write(Data(Self.row(measurement).utf8))
         }
         let report = Report(gemmCeilingGflops: ceiling, blasKernel: BLASKernel.name,
-                            threads: ProcessInfo.processInfo.activeProcessorCount, workloads: results)
+                            threads: WorkerThreads.processors, workloads: results)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))

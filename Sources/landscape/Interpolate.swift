@@ -17,8 +17,7 @@ struct Interpolate: ParsableCommand {
     @Option(parsing: .unconditional, help: "The coefficients a, min:max:count.")
     var alpha = "-0.5:1.5:41"
     @OptionGroup var evaluation: EvaluationOptions
-    @Option(help: "Worker threads.")
-    var threads = 2
+    @OptionGroup var threadOptions: ThreadOptions
     @Option(help: ArgumentHelp("Output HDF5 file.", valueName: "file"))
     var out = "interpolation.h5"
 
@@ -30,7 +29,7 @@ struct Interpolate: ParsableCommand {
         let axis = try gridAxis("--alpha", alpha)
         let sets = try evaluation.sets()
         let computation = SurfaceComputation(network: start, x: axis.values, y: nil, directions: (Direction.between(start, end), nil),
-                                             sets: sets, mode: evaluation.mode, threads: threads)
+                                             sets: sets, mode: evaluation.mode, threads: threadOptions.threads)
         let attributes = [
             "checkpoint": first, "checkpoint_sha256": try FileDigest.sha256(of: URL(fileURLWithPath: first)),
             "checkpoint_end": second, "checkpoint_end_sha256": try FileDigest.sha256(of: URL(fileURLWithPath: second)),

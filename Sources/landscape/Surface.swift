@@ -37,8 +37,7 @@ struct Surface: ParsableCommand {
     @Option(help: "Number of random directions for 1-D statistics.")
     var directions = 1
     @OptionGroup var evaluation: EvaluationOptions
-    @Option(help: "Worker threads (grid points evaluated at once).")
-    var threads = 2
+    @OptionGroup var threadOptions: ThreadOptions
     @Option(help: ArgumentHelp("Output HDF5 file; its directions are saved beside it.", valueName: "file"))
     var out = "surface.h5"
 
@@ -49,7 +48,6 @@ struct Surface: ParsableCommand {
         guard ["biasbn", "none"].contains(ignore) else { throw ValidationError("--ignore must be biasbn or none, got \(ignore)") }
         guard directions >= 1 else { throw ValidationError("--directions must be at least 1") }
         guard directions == 1 || y == nil else { throw ValidationError("--directions N > 1 is for 1-D curves; drop --y") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
@@ -76,7 +74,7 @@ struct Surface: ParsableCommand {
                 if let second { try save(second, network, seed: seed + 1, path: path, axis: "y") }
             }
             let computation = SurfaceComputation(network: network, x: xAxis.values, y: yAxis?.values, directions: (first, second),
-                                                 sets: sets, mode: evaluation.mode, threads: threads)
+                                                 sets: sets, mode: evaluation.mode, threads: threadOptions.threads)
             let attributes = self.attributes(network: network, seed: seed, files: files)
             let file = try computeSurface(computation, into: path, attributes: attributes)
             let losses = try file.values("\(sets[0].name)_loss")

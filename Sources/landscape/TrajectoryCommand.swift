@@ -20,8 +20,7 @@ struct TrajectoryCommand: ParsableCommand {
     @Option(help: "Margin around the path, as a fraction of its extent.")
     var margin = 0.3
     @OptionGroup var evaluation: EvaluationOptions
-    @Option(help: "Worker threads.")
-    var threads = 2
+    @OptionGroup var threadOptions: ThreadOptions
     @Option(help: ArgumentHelp("Output prefix: PREFIX.json, PREFIX.h5 and the two direction files.", valueName: "prefix"))
     var out = "trajectory"
 
@@ -52,7 +51,7 @@ struct TrajectoryCommand: ParsableCommand {
         }
         let (xAxis, yAxis) = (try axis(trajectory.x), try axis(trajectory.y))
         let computation = SurfaceComputation(network: final, x: xAxis.values, y: yAxis.values, directions: (first, second),
-                                             sets: try evaluation.sets(), mode: evaluation.mode, threads: threads)
+                                             sets: try evaluation.sets(), mode: evaluation.mode, threads: threadOptions.threads)
         let attributes = [
             "checkpoint": names.last!, "checkpoint_sha256": try FileDigest.sha256(of: URL(fileURLWithPath: names.last!)),
             "directions": "PCA of \(runDirectory) (\(out).direction-x/-y.safetensors)", "normalization": "none", "ignore": ignore,
