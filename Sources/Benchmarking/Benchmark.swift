@@ -105,12 +105,9 @@ public struct Benchmark {
                 loader.withBatch(batchIndex, on: network) { images, labels in
                     switch workload.kind {
                     case .sgd:
-                        network.lossAndGradient(images, labels: labels)
-                        optimizer.step(parameters: network.parameters, gradients: network.gradients, on: network)
+                        optimizer.step(network, images, labels: labels)
                     case .sam:
-                        sam.step(parameters: network.parameters, gradients: network.gradients, on: network) { pass in
-                            network.lossAndGradient(images, labels: labels, mode: pass.mode)
-                        }
+                        sam.step(network, images, labels: labels)
                     case .eval:
                         _ = network.loss(images, labels: labels, mode: .evaluation)
                     case .surface, .hessian:

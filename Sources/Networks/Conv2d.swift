@@ -376,7 +376,7 @@ public final class Conv2d<T: Scalar> {
             backwardByColumns(dy, x: x, outputShape: y, into: dx, adding: target != nil)
         }
         if !weighsDirectly { permute(permutedGradient.pointer, weightGradient, toColumnOrder: false) }
-        if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, into: biasGradient) }
+        if let biasGradient { RowKernels.sumRows(dy.pointer, rows: y.pixels, columns: outputs, rowStride: outputs, into: biasGradient) }
         return computesInputGradient ? Tensor(dx, x.shape) : nil
     }
 

@@ -1,5 +1,4 @@
 import LandscapeCore
-import Synchronization
 
 /// A dense network's passes on several threads, in pieces of work the threads take until none is
 /// left. A training pass cuts every layer's work into pieces of 32 features, each for the whole
@@ -12,10 +11,10 @@ import Synchronization
 /// as rows. The price is a barrier per layer each way: a layer reads every feature of its input,
 /// and its gradients every column of its output gradient.
 ///
-/// Pieces are taken as threads come free, not dealt out in advance: the cores of a shared machine
-/// run at different speeds from one moment to the next (one was seen taking 1.6 times the other's
-/// time for the same work), and a fixed split waits at every barrier for the slower one. Each piece
-/// is computed the same way whichever thread takes it, so the result does not depend on the threads.
+/// Pieces are claimed as threads come free, each thread from a run of its own first (`WorkClaims`),
+/// not dealt out in advance: the cores of a shared machine run at different speeds from one moment
+/// to the next, and a fixed split waits at every barrier for the slower one. Each piece is computed
+/// the same way whichever thread takes it, so the result does not depend on the threads.
 ///
 /// Training:
 /// - The batch is first transposed, in pieces of 32 input features (one more barrier).
@@ -24,10 +23,19 @@ import Synchronization
 ///   layer's forward reads its input; the piece then transposes them into the sample-major output
 ///   that backward and the loss read.
 /// - The loss splits the batch by samples, each thread the logits of its rows.
-/// - Backward, with the layer's output gradient `dz` complete (after the ReLU's mask), a piece is 32
-///   of the layer's inputs: those columns of the weight gradient (`dz^T x`) and of the input
+/// - Backward, with a later layer's output gradient `dz` complete (after the ReLU's mask), a piece
+///   is 32 of the layer's inputs: those columns of the weight gradient (`dz^T x`) and of the input
 ///   gradient (`dz w`), masked by the previous ReLU, which are the previous layer's `dz`. One more
 ///   piece is the bias gradient.
+/// - The first layer has no input gradient to compute, so its backward pieces are its forward
+///   pieces again: 32 of its outputs, those rows of the weight gradient and bias gradient. The
+///   same thread claims them as in the forward while the threads keep pace.
+///
+/// With an optimizer step fused into the pass (`Network.lossAndGradient(_:labels:smoothing:mode:update:)`),
+/// each of the first layer's pieces updates its rows of the weight and bias as soon as their
+/// gradients are computed, while they are in cache, on the core whose cache holds those weights
+/// from the forward; the later layers' parameters (a quarter of the mlp's), whose gradients are
+/// complete by then, are updated in slices claimed after them.
 ///
 /// Products whose columns are a multiple of 16 (in the training forward, the batch's samples) go to
 /// the AVX-512 kernel (`Scalar.multiply`), which reads its operands in place; others, and all
@@ -68,13 +76,14 @@ final class FeatureSplit<T: Scalar> {
     private var criteria: [SoftmaxCrossEntropy<T>] = []
     private let losses = Buffer<Double>(count: 0)
     private var lastCount = 0
-    /// The next piece of each layer's forward, then of each layer's backward, then of the batch's
-    /// transpose (in an evaluation pass, of each layer's transposed weight, then of the samples).
-    private let nextPiece: [Counter]
-
-    private final class Counter: Sendable {
-        let value = Atomic<Int>(0)
-    }
+    /// Where the first layer's bias lies in the parameter vector (its weight is at the start), and
+    /// the parameters of the layers after it.
+    private let firstBias: Range<Int>
+    private let laterParameters: Range<Int>
+    /// The pieces of each layer's forward, then of each layer's backward, then of the batch's
+    /// transpose, then of the later layers' update (in an evaluation pass, of each layer's
+    /// transposed weight, then of the samples).
+    private let claims: WorkClaims
 
     /// The split for `specs` over inputs of `inputShape`, or nil when the network is not a stack of
     /// linear layers with ReLUs between them, behind a flatten that moves nothing (one channel), or
@@ -94,6 +103,8 @@ final class FeatureSplit<T: Scalar> {
             case let .linear(name, inputs, outputs) where inputs == features:
                 guard let weight = parameters.layout.entry(named: "\(name).weight"),
                       let bias = parameters.layout.entry(named: "\(name).bias") else { return nil }
+                // The layout registers layers in order, each weight then bias: the first layer's come first.
+                precondition(!layers.isEmpty || (weight.offset == 0 && bias.offset == weight.count), "FeatureSplit: layout out of order")
                 layers.append(Dense(inputs: inputs, outputs: outputs,
                                     weight: parameters.pointer + weight.offset, weightGradient: gradients.pointer + weight.offset,
                                     bias: parameters.pointer + bias.offset, biasGradient: gradients.pointer + bias.offset))
@@ -107,11 +118,13 @@ final class FeatureSplit<T: Scalar> {
         // The logits are the last layer's output as it is.
         guard let last = layers.last, !last.rectifies else { return nil }
         self.layers = layers
+        firstBias = layers[0].inputs * layers[0].outputs ..< layers[0].inputs * layers[0].outputs + layers[0].outputs
+        laterParameters = firstBias.upperBound ..< parameters.count
         outputs = layers.map { _ in Buffer<T>(count: 0) }
         outputGradients = layers.map { _ in Buffer<T>(count: 0) }
         transposedOutputs = layers.map { _ in Buffer<T>(count: 0) }
         transposedWeights = layers.map { T.multipliesDirectly(columns: 16) ? Buffer<T>(count: $0.inputs * $0.outputs) : Buffer<T>(count: 0) }
-        nextPiece = (0...2 * layers.count).map { _ in Counter() }
+        claims = WorkClaims(phases: 2 * layers.count + 2)
     }
 
     /// Sizes the buffers for a batch of `n` and the loss of `parties` threads, and puts back every
@@ -127,30 +140,43 @@ final class FeatureSplit<T: Scalar> {
         while criteria.count < parties { criteria.append(SoftmaxCrossEntropy()) }
         losses.reserve(n)
         lastCount = n
-        for counter in nextPiece { counter.value.store(0, ordering: .relaxed) }
+        claims.reset(parties: parties)
     }
 
     /// Thread `part`'s share of forward, loss and backward for the batch `x`: the pieces it takes,
     /// written to the network's gradients, and the loss of its part of the samples; returns how many
-    /// of those were classified correctly. Every one of `parties` threads calls it at once, with the
-    /// same `barrier`, after `prepare`.
-    func train(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, part: Int, parties: Int, barrier: SpinBarrier) -> Int {
+    /// of those were classified correctly. With `update`, the step on the parameters of the first
+    /// layer's pieces it takes and of the later layers' slices it claims. Every one of `parties`
+    /// threads calls it at once, with the same `barrier`, after `prepare`.
+    func train(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, part: Int, parties: Int, barrier: SpinBarrier,
+               update: ((Range<Int>) -> Void)?) -> Int {
         let n = x.shape.n, inputs = layers[0].inputs
-        forEachPiece(of: inputs, counter: 2 * layers.count) { features in
+        forEachPiece(of: inputs, phase: 2 * layers.count, part: part) { features in
             T.transpose(x.pointer + features.lowerBound, rows: n, columns: features.count, sourceRow: inputs,
                         into: transposedInput.pointer + features.lowerBound * n, destinationRow: n)
         }
         barrier.wait()  // the whole batch transposed
         for index in layers.indices {
-            forEachPiece(of: layers[index].outputs, counter: index) { forward(index, n: n, features: $0) }
+            forEachPiece(of: layers[index].outputs, phase: index, part: part) { forward(index, n: n, features: $0) }
             barrier.wait()  // every feature of the output, for the next layer
         }
         let correct = loss(rows: part * n / parties ..< (part + 1) * n / parties, of: n, labels: labels, smoothing: smoothing, part: part)
 
-        for index in layers.indices.reversed() {
+        for index in layers.indices.dropFirst().reversed() {
             barrier.wait()  // every column of the output gradient
-            forEachPiece(of: layers[index].inputs, counter: layers.count + index, plusOne: true) { features in
-                backward(index, input: input(of: index, x), n: n, features: features)
+            forEachPiece(of: layers[index].inputs, phase: layers.count + index, part: part, plusOne: true) { features in
+                backward(index, input: outputs[index - 1].pointer, n: n, features: features)
+            }
+        }
+        barrier.wait()  // every column of the first layer's output gradient; every later gradient final
+        forEachPiece(of: layers[0].outputs, phase: layers.count, part: part) { features in
+            firstBackward(x.pointer, n: n, features: features)
+            update?(features.lowerBound * layers[0].inputs ..< features.upperBound * layers[0].inputs)
+            update?(firstBias.lowerBound + features.lowerBound ..< firstBias.lowerBound + features.upperBound)
+        }
+        if let update {
+            forEachPiece(of: laterParameters.count, phase: 2 * layers.count + 1, part: part, size: 16_384) { slice in
+                update(laterParameters.lowerBound + slice.lowerBound ..< laterParameters.lowerBound + slice.upperBound)
             }
         }
         return correct
@@ -162,11 +188,11 @@ final class FeatureSplit<T: Scalar> {
     /// By samples, as a pass without backward needs no layer's output whole before the next layer.
     func evaluate(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, part: Int, barrier: SpinBarrier) -> Int {
         for (index, layer) in layers.enumerated() where T.multipliesDirectly(columns: layer.outputs) {
-            forEachPiece(of: layer.outputs, counter: index) { transpose(index, features: $0) }
+            forEachPiece(of: layer.outputs, phase: index, part: part) { transpose(index, features: $0) }
         }
         barrier.wait()  // every transposed weight
         var correct = 0
-        forEachPiece(of: x.shape.n, counter: layers.count, size: 64) { rows in
+        forEachPiece(of: x.shape.n, phase: layers.count, part: part, size: 64) { rows in
             for index in layers.indices { forward(index, input: input(of: index, x), rows: rows) }
             correct += loss(rows: rows, of: x.shape.n, labels: labels, smoothing: smoothing, part: part)
         }
@@ -178,19 +204,13 @@ final class FeatureSplit<T: Scalar> {
         index == 0 ? UnsafePointer(x.pointer) : UnsafePointer(outputs[index - 1].pointer)
     }
 
-    /// Calls `body` with each piece of `0..<count` the thread takes from `counter`, `size` long
-    /// (and, with `plusOne`, the empty range for one more piece of work).
-    private func forEachPiece(of count: Int, counter: Int, size: Int = piece, plusOne: Bool = false, _ body: (Range<Int>) -> Void) {
+    /// Calls `body` with each piece of `0..<count`, `size` long (and, with `plusOne`, the empty
+    /// range for one more piece of work), that thread `part` claims in `phase` (`WorkClaims`).
+    private func forEachPiece(of count: Int, phase: Int, part: Int, size: Int = piece, plusOne: Bool = false,
+                              _ body: (Range<Int>) -> Void) {
         let pieces = (count + size - 1) / size
-        while true {
-            let next = nextPiece[counter].value.wrappingAdd(1, ordering: .relaxed).oldValue
-            if next < pieces {
-                body(next * size ..< min(count, (next + 1) * size))
-            } else if plusOne && next == pieces {
-                body(count ..< count)
-            } else {
-                return
-            }
+        claims.forEach(pieces + (plusOne ? 1 : 0), phase: phase, part: part) { piece in
+            body(piece < pieces ? piece * size ..< min(count, (piece + 1) * size) : count ..< count)
         }
     }
 
@@ -243,17 +263,25 @@ final class FeatureSplit<T: Scalar> {
         return correct
     }
 
-    /// Layer `index`'s weight and input gradient in the columns `features` of its input; for the
+    /// The first layer's weight and bias gradient for its outputs `features`: those rows of the
+    /// weight gradient, contiguous in the parameter vector, `dz^T x`.
+    private func firstBackward(_ x: UnsafePointer<T>, n: Int, features: Range<Int>) {
+        let layer = layers[0], dz = UnsafePointer(outputGradients[0].pointer) + features.lowerBound
+        Self.multiply(dz, rows: features.count, rowStride: 1, depthStride: layer.outputs, depth: n,
+                      x, bRow: layer.inputs, columns: layer.inputs, into: layer.weightGradient + features.lowerBound * layer.inputs)
+        RowKernels.sumRows(dz, rows: n, columns: features.count, rowStride: layer.outputs, into: layer.biasGradient + features.lowerBound)
+    }
+
+    /// A later layer's weight and input gradient in the columns `features` of its input; for the
     /// empty range, its bias gradient.
     private func backward(_ index: Int, input: UnsafePointer<T>, n: Int, features: Range<Int>) {
         let layer = layers[index], dz = UnsafePointer(outputGradients[index].pointer)
         guard !features.isEmpty else {
-            return RowKernels.sumRows(dz, rows: n, columns: layer.outputs, into: layer.biasGradient)
+            return RowKernels.sumRows(dz, rows: n, columns: layer.outputs, rowStride: layer.outputs, into: layer.biasGradient)
         }
         Self.multiply(dz, rows: layer.outputs, rowStride: 1, depthStride: layer.outputs, depth: n,
                       input + features.lowerBound, bRow: layer.inputs, columns: features.count,
                       into: layer.weightGradient + features.lowerBound)
-        guard index > 0 else { return }
         let dInput = outputGradients[index - 1].pointer + features.lowerBound
         let rectifies = layers[index - 1].rectifies
         Self.multiply(dz, rows: n, rowStride: layer.outputs, depthStride: 1, depth: layer.outputs,

@@ -47,7 +47,7 @@ public final class Linear<T: Scalar> {
         let n = x.shape.n
         T.gemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: n,
                alpha: 1, a: dy.pointer, lda: outputs, b: x.pointer, ldb: inputs, beta: 0, c: weightGradient, ldc: inputs)
-        RowKernels.sumRows(dy.pointer, rows: n, columns: outputs, into: biasGradient)
+        RowKernels.sumRows(dy.pointer, rows: n, columns: outputs, rowStride: outputs, into: biasGradient)
         guard computesInputGradient else { return nil }
         inputGradient.reserve(x.shape.count)
         T.gemm(transposeA: false, transposeB: false, m: n, n: inputs, k: outputs,

@@ -1,5 +1,4 @@
 import LandscapeCore
-import Synchronization
 
 /// The loss and accuracy of a batch or a data set.
 public struct Evaluation: Sendable, Equatable {
@@ -61,8 +60,8 @@ public final class Network<T: Scalar> {
     /// A dense network's passes on several threads, in pieces the threads take as they come free.
     private let featureSplit: FeatureSplit<T>?
     private var workers: WorkerThreads?
-    /// The next slice `forEachSlice` hands out.
-    private let nextSlice = Atomic<Int>(0)
+    /// The slices `forEachSlice` hands out.
+    private let sliceClaims = WorkClaims(phases: 1)
     /// Samples each stack classified correctly in the last split pass.
     private let partCorrect = Buffer<Int>(count: 0)
     private let zeroLabels = Buffer<Int32>(count: 0)
@@ -154,28 +153,35 @@ public final class Network<T: Scalar> {
     /// gradient of the batch's mean loss.
     @discardableResult
     public func lossAndGradient(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0, mode: Mode = .train) -> Evaluation {
-        split(x, labels: labels, smoothing: smoothing, mode: mode, backward: true)
+        split(x, labels: labels, smoothing: smoothing, mode: mode, backward: true, update: nil)
+    }
+
+    /// `lossAndGradient`, with `update` called on slices of the parameter vector that together
+    /// cover it once, on the threads, each when its gradient is final and the pass reads those
+    /// parameters no more: an optimizer step fused with the pass (`Optimizer.step(_:_:labels:)`).
+    @discardableResult
+    public func lossAndGradient(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0, mode: Mode = .train,
+                                update: (Range<Int>) -> Void) -> Evaluation {
+        withoutActuallyEscaping(update) { split(x, labels: labels, smoothing: smoothing, mode: mode, backward: true, update: $0) }
     }
 
     /// The loss and accuracy of one batch, without gradients, split between `threads`.
     public func loss(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0, mode: Mode = .evaluation) -> Evaluation {
-        split(x, labels: labels, smoothing: smoothing, mode: mode, backward: false)
+        split(x, labels: labels, smoothing: smoothing, mode: mode, backward: false, update: nil)
     }
 
     /// Runs `body` on consecutive slices of `0..<count` that together cover it, on the threads in
     /// parallel: element-wise work on vectors of the network's size between passes (an optimizer
     /// step) then uses the cores as the passes do. The slices (at least four per thread, of at
-    /// least 16,384 elements when there are enough) are taken as threads come free, so a core that
-    /// runs slower for a moment takes fewer (see `FeatureSplit`).
+    /// least 16,384 elements when there are enough) are claimed by runs (`WorkClaims`): each
+    /// thread takes the same slices every time while the threads keep pace.
     public func forEachSlice(of count: Int, _ body: (Range<Int>) -> Void) {
         let parties = max(1, min(threads, count))
         guard parties > 1 else { return body(0..<count) }
         let slices = min(count, max(4 * parties, count / 16_384))
-        nextSlice.store(0, ordering: .relaxed)
-        workers(parties).run { _ in
-            while case let slice = nextSlice.wrappingAdd(1, ordering: .relaxed).oldValue, slice < slices {
-                body(slice * count / slices ..< (slice + 1) * count / slices)
-            }
+        sliceClaims.reset(parties: parties)
+        workers(parties).run { part in
+            sliceClaims.forEach(slices, phase: 0, part: part) { slice in body(slice * count / slices ..< (slice + 1) * count / slices) }
         }
     }
 
@@ -192,34 +198,39 @@ public final class Network<T: Scalar> {
     }
 
     /// Runs the stacks on contiguous parts of the batch, one thread each, then (with `backward`)
-    /// adds their gradients into `gradients`, each thread a slice, in stack order. Results depend on
-    /// the split only through rounding: the order of sums, and GEMMs of fewer rows.
-    private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, mode: Mode, backward: Bool) -> Evaluation {
+    /// adds their gradients into `gradients`, each thread a slice, in stack order, and calls
+    /// `update` on it. Results depend on the split only through rounding: the order of sums, and
+    /// GEMMs of fewer rows.
+    private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, mode: Mode, backward: Bool,
+                       update: ((Range<Int>) -> Void)?) -> Evaluation {
         checkInput(x)
         if mode == .train && hasBatchNorm { batchesTracked += 1 }
         let n = x.shape.n
         let parties = max(1, min(threads, n))
         group.begin(parties: parties)
         if parties > 1, let featureSplit {
-            return split(x, labels: labels, smoothing: smoothing, parties: parties, backward: backward, featureSplit)
+            return split(x, labels: labels, smoothing: smoothing, parties: parties, backward: backward, update: update, featureSplit)
         }
         while stacks.count < parties { stacks.append(makeStack(gradients: ParameterVector(layout: parameters.layout))) }
         partCorrect.reserve(parties)
         let (stacks, partCorrect, sampleSize) = (self.stacks, self.partCorrect.pointer, x.shape.sampleSize)
         if parties == 1 {
             partCorrect[0] = stacks[0].run(x, labels: labels, smoothing: smoothing, mode: mode, batch: n, backward: backward)
+            update?(0..<parameters.count)
         } else {
             let (workers, barrier, count, sum) = (workers(parties), group.barrier, parameters.count, gradients.pointer)
             workers.run { part in
                 let (start, end) = (part * n / parties, (part + 1) * n / parties)
-                let slice = Tensor(x.pointer + start * sampleSize, x.shape.with(n: end - start))
-                partCorrect[part] = stacks[part].run(slice, labels: labels + start, smoothing: smoothing, mode: mode, batch: n, backward: backward)
+                let samples = Tensor(x.pointer + start * sampleSize, x.shape.with(n: end - start))
+                partCorrect[part] = stacks[part].run(samples, labels: labels + start, smoothing: smoothing, mode: mode, batch: n, backward: backward)
                 guard backward else { return }
                 barrier.wait()
+                let own = part * count / parties ..< (part + 1) * count / parties
                 for other in stacks[1..<parties] {
                     let g = other.gradients.pointer
-                    for i in part * count / parties ..< (part + 1) * count / parties { sum[i] += g[i] }
+                    for i in own { sum[i] += g[i] }
                 }
+                update?(own)
             }
         }
         var total = 0.0
@@ -239,13 +250,13 @@ public final class Network<T: Scalar> {
     /// A dense network's pass on `parties` threads (`FeatureSplit`): with `backward`, its features
     /// split between them, writing `gradients` directly; without, its samples.
     private func split(_ x: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double, parties: Int, backward: Bool,
-                       _ featureSplit: FeatureSplit<T>) -> Evaluation {
+                       update: ((Range<Int>) -> Void)?, _ featureSplit: FeatureSplit<T>) -> Evaluation {
         featureSplit.prepare(batch: x.shape.n, parties: parties)
         partCorrect.reserve(parties)
         let (partCorrect, barrier) = (self.partCorrect.pointer, group.barrier)
         workers(parties).run { part in
             partCorrect[part] = backward
-                ? featureSplit.train(x, labels: labels, smoothing: smoothing, part: part, parties: parties, barrier: barrier)
+                ? featureSplit.train(x, labels: labels, smoothing: smoothing, part: part, parties: parties, barrier: barrier, update: update)
                 : featureSplit.evaluate(x, labels: labels, smoothing: smoothing, part: part, barrier: barrier)
         }
         var total = 0.0

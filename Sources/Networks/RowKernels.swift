@@ -42,11 +42,11 @@ enum RowKernels {
         }
     }
 
-    /// `sums[c] = sum over r of matrix[r, c]` (a bias gradient).
-    static func sumRows<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<T>) {
+    /// `sums[c] = sum over r of matrix[r, c]` (a bias gradient), the rows `rowStride` apart.
+    static func sumRows<T: Scalar>(_ matrix: UnsafePointer<T>, rows: Int, columns: Int, rowStride: Int, into sums: UnsafeMutablePointer<T>) {
         sums.update(repeating: 0, count: columns)
         for row in 0..<rows {
-            let values = matrix + row * columns
+            let values = matrix + row * rowStride
             for c in 0..<columns { sums[c] += values[c] }
         }
     }

@@ -35,6 +35,18 @@ extension Optimizer {
         forEachSlice(of: parameters.count, on: network) { update($0, parameters: parameters, gradients: gradients) }
     }
 
+    /// A step with the gradient of `network`'s training pass on the batch `x`, fused with the pass:
+    /// each slice of the parameters is updated as soon as its gradient is final
+    /// (`Network.lossAndGradient(_:labels:smoothing:mode:update:)`), which gives the same bits as
+    /// the pass followed by `step`. Returns the pass's evaluation; `network.gradients` hold the
+    /// gradient after it.
+    @discardableResult
+    public func step(_ network: Network<Float>, _ x: Tensor<Float>, labels: UnsafePointer<Int32>, smoothing: Double = 0) -> Evaluation {
+        let (parameters, gradients) = (network.parameters, network.gradients)
+        beginStep()
+        return network.lossAndGradient(x, labels: labels, smoothing: smoothing) { update($0, parameters: parameters, gradients: gradients) }
+    }
+
     /// Reads a saved state vector of `count` elements into `buffer`.
     func restoreVector(_ name: String, from file: SafeTensorsFile, into buffer: Buffer<Float>, count: Int) throws(FileError) {
         let values = try file.floats(name)

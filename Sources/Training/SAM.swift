@@ -98,11 +98,29 @@ public final class SAM {
     public func secondStep(parameters: ParameterVector<Float>, gradients: ParameterVector<Float>, on network: Network<Float>? = nil) {
         precondition(isPerturbed, "SAM.secondStep called without firstStep")
         base.beginStep()
-        forEachSlice(of: count, on: network) { range in
-            restore(range, parameters)
-            base.update(range, parameters: parameters, gradients: gradients)
+        forEachSlice(of: count, on: network) { restoreAndUpdate($0, parameters, gradients) }
+        isPerturbed = false
+    }
+
+    /// Step 2 fused with `network`'s training pass at `w + e` on the batch `x`: each slice is
+    /// restored and updated as soon as its gradient there is final
+    /// (`Network.lossAndGradient(_:labels:smoothing:mode:update:)`), which gives the same bits as
+    /// the pass followed by `secondStep`. Returns the pass's evaluation, the loss at `w + e`.
+    @discardableResult
+    public func secondStep(_ network: Network<Float>, _ x: Tensor<Float>, labels: UnsafePointer<Int32>, smoothing: Double = 0) -> Evaluation {
+        precondition(isPerturbed, "SAM.secondStep called without firstStep")
+        let (parameters, gradients) = (network.parameters, network.gradients)
+        base.beginStep()
+        let perturbed = network.lossAndGradient(x, labels: labels, smoothing: smoothing, mode: Pass.perturbed.mode) {
+            restoreAndUpdate($0, parameters, gradients)
         }
         isPerturbed = false
+        return perturbed
+    }
+
+    private func restoreAndUpdate(_ range: Range<Int>, _ parameters: ParameterVector<Float>, _ gradients: ParameterVector<Float>) {
+        restore(range, parameters)
+        base.update(range, parameters: parameters, gradients: gradients)
     }
 
     /// A whole SAM step: `computeGradient` fills the gradients at the current weights and returns
@@ -115,6 +133,16 @@ public final class SAM {
         let perturbed = computeGradient(.perturbed)
         secondStep(parameters: parameters, gradients: gradients, on: network)
         return (original, perturbed)
+    }
+
+    /// A whole SAM step on `network`'s batch `x`: the pass at `w`, step 1, and the pass at `w + e`
+    /// fused with step 2. The same bits as `step` with `network.lossAndGradient` as the closure.
+    @discardableResult
+    public func step(_ network: Network<Float>, _ x: Tensor<Float>, labels: UnsafePointer<Int32>,
+                     smoothing: Double = 0) -> (original: Evaluation, perturbed: Evaluation) {
+        let original = network.lossAndGradient(x, labels: labels, smoothing: smoothing, mode: Pass.original.mode)
+        firstStep(parameters: network.parameters, gradients: network.gradients, on: network)
+        return (original, secondStep(network, x, labels: labels, smoothing: smoothing))
     }
 
     /// The method and its settings around the base optimizer's JSON.

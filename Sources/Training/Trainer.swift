@@ -122,6 +122,10 @@ public final class Trainer {
         var gradientNorm = 0.0
         // The gradient the base optimizer receives: the network's own when there is one chunk.
         let final = chunks.count == 1 ? gradients : accumulated
+        // The step rides on the last pass when nothing comes between the gradient and the step
+        // (`Optimizer.step(_:_:labels:)`): one chunk, no decay added to the loss, no clipping.
+        let fuses = (sam == nil || configuration.m == nil) && chunks.count == 1 && configuration.clipNorm == nil
+            && !(configuration.weightDecayIn == .loss && configuration.weightDecay > 0)
 
         func gradient(_ chunk: Range<Int>, _ pass: SAM.Pass) -> Evaluation {
             let size = images.shape.sampleSize
@@ -160,8 +164,15 @@ public final class Trainer {
         } else if let sam {
             evaluation = batchGradient(.original)
             gradientNorm = sam.firstStep(parameters: parameters, gradients: final, on: network)
-            perturbed = batchGradient(.perturbed)
-            sam.restore(parameters: parameters, on: network)
+            if fuses {
+                perturbed = sam.secondStep(network, images, labels: labels, smoothing: configuration.labelSmoothing)
+            } else {
+                perturbed = batchGradient(.perturbed)
+                sam.restore(parameters: parameters, on: network)
+            }
+        } else if fuses {
+            evaluation = optimizer.step(network, images, labels: labels, smoothing: configuration.labelSmoothing)
+            gradientNorm = final.norm()
         } else {
             evaluation = batchGradient(.original)
             gradientNorm = final.norm()
@@ -169,6 +180,7 @@ public final class Trainer {
         guard evaluation.loss.isFinite, perturbed.loss.isFinite else {
             throw TrainingError("loss became \(evaluation.loss.isFinite ? perturbed.loss : evaluation.loss) at \(label); lower --lr (the last checkpoint is kept)")
         }
+        guard !fuses else { return (evaluation, gradientNorm, sam == nil ? nil : perturbed.loss) }
         if let clip = configuration.clipNorm {
             let norm = final.norm()
             if norm > clip { Float.scale(count: final.count, alpha: Float(clip / norm), x: final.pointer) }
