@@ -17,7 +17,7 @@ public final class WorkClaims: @unchecked Sendable {
     private let phases: Int
     private var runs: [Run] = []
     /// The threads of the job the counts were last reset for.
-    public private(set) var parties = 1
+    private var parties = 1
 
     private final class Run: Sendable {
         let claimed = Atomic<Int>(0)

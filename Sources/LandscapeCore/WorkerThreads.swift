@@ -1,9 +1,9 @@
 import Foundation
 import Synchronization
 
+import CKernels
 #if canImport(Glibc)
 import Glibc
-import CKernels
 #endif
 
 /// A fixed set of threads that run the parts of one job at a time: `run(body)` calls `body(0)` on

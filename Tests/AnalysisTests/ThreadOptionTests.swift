@@ -9,16 +9,7 @@ struct ThreadOptionTests {
 
     /// What `landscape` prints with `arguments`, run on the processors `cpus` (a `taskset` list).
     static func run(_ arguments: [String], on cpus: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(taskset))
-        process.arguments = ["-c", cpus, try #require(Tool.executable).path] + arguments
-        let printed = Pipe()
-        process.standardOutput = printed
-        process.standardError = printed
-        try process.run()
-        let text = String(decoding: printed.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try Tool.run(arguments, through: [try #require(taskset), "-c", cpus])
     }
 
     @Test("the default is the processors the affinity mask allows", .enabled(if: Tool.executable != nil && taskset != nil),

@@ -22,13 +22,20 @@ enum Tool {
     }
 
     /// Runs the tool to the end and returns its exit status and what it printed (standard output
-    /// and error together); with `killWhen`, kills it with SIGKILL as soon as the text so far
-    /// satisfies the condition.
+    /// and error together); with `launcher` (a program and its arguments, such as `taskset -c 0`),
+    /// through it; with `killWhen`, kills it with SIGKILL as soon as the text so far satisfies the
+    /// condition.
     @discardableResult
-    static func run(_ arguments: [String], killWhen: ((String) -> Bool)? = nil) throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], through launcher: [String] = [], killWhen: ((String) -> Bool)? = nil)
+        throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let program = launcher.first, let executable {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = launcher.dropFirst() + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         let printed = Pipe()
         process.standardOutput = printed
         process.standardError = printed
