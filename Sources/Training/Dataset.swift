@@ -60,6 +60,10 @@ public enum FashionMNIST {
     public static let std: Float = 0.3530
     /// The number of classes.
     public static let classes = 10
+    /// Whether the test split's files are in `defaultDirectory`, where the benchmark reads them.
+    public static var isInstalled: Bool {
+        ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"].allSatisfy { (try? locate($0, in: defaultDirectory)) != nil }
+    }
 
     /// Loads `train-images-idx3-ubyte` and `train-labels-idx1-ubyte` (or the `t10k-` files for the
     /// test split) from any MNIST-format directory, each gzip-compressed (`.gz`, preferred) or not.

@@ -39,18 +39,22 @@ struct Bench: ParsableCommand {
             }
             return
         }
-        let ceiling = Benchmark.gemmCeiling()
-        FileHandle.standardError.write(Data(String(format: "SGEMM ceiling: %.1f GFLOP/s (OpenBLAS kernels: %@)\n",
-                                                   ceiling, BLASKernel.name).utf8))
+        FileHandle.standardError.write(Data(("\(WorkerThreads.processors) threads; SGEMM rate (OpenBLAS kernels: \(BLASKernel.name))"
+                                             + " measured before each workload\n" + Self.header).utf8))
         var results: [WorkloadTiming] = []
         for workload in selected {
+            // A shared machine's speed drifts within minutes, so each workload's fraction is of the
+            // rate just before it rather than of one figure for the whole run.
+            let ceiling = workload.flopsPerSample > 0 ? Benchmark.gemmCeiling() : nil
             var measurement = try runChild(workload)
-            if measurement.gflops > 0 { measurement.fractionOfGemmCeiling = measurement.gflops / ceiling }
+            if let ceiling {
+                measurement.gemmCeilingGflops = ceiling
+                measurement.fractionOfGemmCeiling = measurement.gflops / ceiling
+            }
             results.append(measurement)
             FileHandle.standardError.write(Data(Self.row(measurement).utf8))
         }
-        let report = Report(gemmCeilingGflops: ceiling, blasKernel: BLASKernel.name,
-                            threads: WorkerThreads.processors, workloads: results)
+        let report = Report(blasKernel: BLASKernel.name, threads: WorkerThreads.processors, workloads: results)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
@@ -73,21 +77,32 @@ struct Bench: ParsableCommand {
         return try JSONDecoder().decode(WorkloadTiming.self, from: bytes)
     }
 
+    /// The width of a row's rate and fraction, blank for the Hessian.
+    private static let rateWidth = 42
+
+    static let header: String = {
+        func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: width - text.count) + text }
+        return "workload".padding(toLength: 14, withPad: " ", startingAt: 0) + " " + right("median", 10) + " (" + right("min", 8) + ".."
+            + right("max", 8) + ") " + right("best peer", 10) + right("ratio", 7)
+            + "  model's GFLOP/s = fraction of SGEMM's".padding(toLength: rateWidth, withPad: " ", startingAt: 0) + right("peak memory", 12) + "\n"
+    }()
+
     static func row(_ m: WorkloadTiming) -> String {
         let digits = m.median < 100 ? 2 : 0
         func number(_ value: Double, _ width: Int) -> String { String(format: "%\(width).\(digits)f", value) }
         let peer = m.bestPeer.map { number($0, 10) + String(format: " %5.2fx", m.median / $0) } ?? String(repeating: " ", count: 17)
+        let rate = m.gemmCeilingGflops.map { String(format: "  %6.1f GFLOP/s = %5.1f%% of SGEMM's %5.1f", m.gflops, 100 * m.gflops / $0, $0) }
+            ?? String(repeating: " ", count: rateWidth)
         return "\(m.id.padding(toLength: 14, withPad: " ", startingAt: 0)) \(number(m.median, 10)) (\(number(m.min, 8))..\(number(m.max, 8))) \(peer)"
-            + String(format: "  %6.1f GFLOP/s %5.1f%% of SGEMM  %6.1f MiB\n", m.gflops, 100 * (m.fractionOfGemmCeiling ?? 0), m.peakMemoryMiB)
+            + rate + String(format: "  %6.1f MiB\n", m.peakMemoryMiB)
     }
 
     struct Report: Codable {
-        var gemmCeilingGflops: Double
         var blasKernel: String
         var threads: Int
         var workloads: [WorkloadTiming]
         enum CodingKeys: String, CodingKey {
-            case gemmCeilingGflops = "gemm_ceiling_gflops", blasKernel = "blas_kernel", threads, workloads
+            case blasKernel = "blas_kernel", threads, workloads
         }
     }
 }

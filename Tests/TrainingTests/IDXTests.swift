@@ -65,10 +65,6 @@ private func loadError(_ directory: URL) throws -> FileError {
 }
 
 @Suite struct IDXTests {
-    static let realDataPresent = FileManager.default.fileExists(
-        atPath: FashionMNIST.defaultDirectory.appendingPathComponent("t10k-labels-idx1-ubyte.gz").path)
-        || FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory.appendingPathComponent("t10k-labels-idx1-ubyte").path)
-
     // MARK: - Reading
 
     @Test(arguments: [false, true])
@@ -213,7 +209,7 @@ private func loadError(_ directory: URL) throws -> FileError {
 
     // MARK: - Real data
 
-    @Test(.enabled(if: realDataPresent, "Fashion-MNIST is not installed at the Debian location"))
+    @Test(.enabled(if: FashionMNIST.isInstalled, "Fashion-MNIST is not installed at the Debian location"))
     func loadsRealTestSplit() throws {
         let dataset = try FashionMNIST.load(split: .test)
         #expect(dataset.count == 10000)

@@ -1,0 +1,63 @@
+import Foundation
+import Networks
+import Testing
+import Training
+
+/// `landscape bench` as a user runs it: JSON on standard output and a table on standard error, each
+/// workload's rate set against the SGEMM rate measured just before it; and its refusals. The rates
+/// themselves are not checked (tests run side by side); the bench is the place for them.
+@Suite(.enabled(if: Tool.executable != nil))
+struct BenchCommandTests {
+    struct Report: Decodable {
+        var blas_kernel: String
+        var threads: Int
+        var workloads: [Timing]
+    }
+
+    struct Timing: Decodable {
+        var id: String
+        var unit: String
+        var median, min, max, gflops, peak_memory_mib: Double
+        var repetitions: [Double]
+        var gemm_ceiling_gflops, fraction_of_gemm_ceiling, best_peer: Double?
+    }
+
+    @Test("two workloads, short repetitions: JSON and table", .enabled(if: FashionMNIST.isInstalled, "the bench reads Fashion-MNIST"))
+    func reportsEachWorkloadAskedFor() throws {
+        let result = try Tool.run(["bench", "mlp.sgd", "mlp.eval", "--repetitions", "3", "--seconds", "0.05"])
+        #expect(result.status == 0, "\(result.output)")
+        // The table comes first on standard error; the JSON, printed at the end, starts on a line of its own.
+        let start = try #require(result.output.range(of: "\n{")).upperBound
+        let table = String(result.output[..<start]), json = "{" + result.output[start...]
+        let report = try JSONDecoder().decode(Report.self, from: Data(json.utf8))
+        #expect(report.threads >= 1 && !report.blas_kernel.isEmpty)
+        #expect(report.workloads.map(\.id) == ["mlp.sgd", "mlp.eval"])
+
+        let forward = Double(try Architecture(name: "mlp").forwardFLOPs)
+        for (timing, (flops, peer)) in zip(report.workloads, [(3 * forward, 99_009.0), (forward, 301_487.0)]) {
+            #expect(timing.unit == "samples/s")
+            #expect(timing.repetitions.count == 3)
+            #expect(timing.repetitions.sorted()[1] == timing.median)
+            #expect(timing.min == timing.repetitions.min() && timing.max == timing.repetitions.max())
+            #expect(timing.peak_memory_mib > 1)
+            #expect(timing.best_peer == peer)
+            #expect(abs(timing.gflops - timing.median * flops / 1e9) <= 1e-9 * timing.gflops)
+            let ceiling = try #require(timing.gemm_ceiling_gflops)
+            #expect(ceiling > 1)
+            #expect(timing.fraction_of_gemm_ceiling == timing.gflops / ceiling)
+            let line = try #require(table.split(separator: "\n").first { $0.hasPrefix(timing.id + " ") })
+            #expect(line.contains(String(format: "%.1f%% of SGEMM's %5.1f", 100 * timing.gflops / ceiling, ceiling)), "\(line)")
+            #expect(line.hasSuffix(String(format: "%.1f MiB", timing.peak_memory_mib)), "\(line)")
+        }
+    }
+
+    @Test("unknown workloads and repetitions below one are refused in one line",
+          arguments: [(["bench", "mlp.fast"], "unknown workload 'mlp.fast'"),
+                      (["bench", "--repetitions", "0"], "--repetitions must be at least 1")])
+    func refusesBadArguments(_ arguments: [String], _ message: String) throws {
+        let result = try Tool.run(arguments)
+        #expect(result.status != 0)
+        #expect(result.output.contains(message), "\(result.output)")
+        #expect(result.output.split(separator: "\n").filter { $0.hasPrefix("Error:") }.count == 1, "\(result.output)")
+    }
+}
