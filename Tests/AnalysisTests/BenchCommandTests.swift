@@ -51,6 +51,19 @@ struct BenchCommandTests {
         }
     }
 
+    /// `ru_maxrss` keeps the peak of the program a process ran before `exec`: read that way, a
+    /// workload's peak memory was the bench's own (its SGEMM buffers). Here the workload is started
+    /// from a shell that first holds 200 MB.
+    @Test("peak memory is the workload's own, not its parent's", .enabled(if: FashionMNIST.isInstalled, "the bench reads Fashion-MNIST"))
+    func peakMemoryIsTheWorkloads() throws {
+        let bigShell = ["/bin/bash", "-c", #"big=$(printf '%200000000s' x); exec "$0" "$@""#]
+        let result = try Tool.run(["bench", "--in-process", "mlp.eval", "--repetitions", "1", "--seconds", "0.05"], through: bigShell)
+        #expect(result.status == 0, "\(result.output)")
+        let start = try #require(result.output.firstIndex(of: "{"))
+        let timing = try JSONDecoder().decode(Timing.self, from: Data(result.output[start...].utf8))
+        #expect(timing.peak_memory_mib > 10 && timing.peak_memory_mib < 150, "\(timing.peak_memory_mib) MiB")
+    }
+
     @Test("unknown workloads and repetitions below one are refused in one line",
           arguments: [(["bench", "mlp.fast"], "unknown workload 'mlp.fast'"),
                       (["bench", "--repetitions", "0"], "--repetitions must be at least 1")])
