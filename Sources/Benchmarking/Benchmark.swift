@@ -150,11 +150,13 @@ public struct Benchmark {
     /// also counts the memory of the process that spawned it, up to the `exec`: the bench's own
     /// SGEMM buffers.) The file is read to its end, since it reports a size of zero.
     static func peakMemoryMiB() -> Double {
-        if let file = FileHandle(forReadingAtPath: "/proc/self/status"),
-           case let status = String(decoding: file.readDataToEndOfFile(), as: UTF8.self),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kiB = Double(line.dropFirst("VmHWM:".count).split(whereSeparator: \.isWhitespace).first ?? "") {
-            return kiB / 1024
+        if let file = FileHandle(forReadingAtPath: "/proc/self/status") {
+            defer { try? file.close() }
+            let status = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
+            if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kiB = Double(line.dropFirst("VmHWM:".count).split(whereSeparator: \.isWhitespace).first ?? "") {
+                return kiB / 1024
+            }
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
