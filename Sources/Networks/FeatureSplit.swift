@@ -160,7 +160,8 @@ final class FeatureSplit<T: Scalar> {
             forEachPiece(of: layers[index].outputs, phase: index, part: part) { forward(index, n: n, features: $0) }
             barrier.wait()  // every feature of the output, for the next layer
         }
-        let correct = loss(rows: part * n / parties ..< (part + 1) * n / parties, of: n, labels: labels, smoothing: smoothing, part: part)
+        let correct = loss(rows: part * n / parties ..< (part + 1) * n / parties, of: n, labels: labels, smoothing: smoothing, part: part,
+                           backward: true)
 
         for index in layers.indices.dropFirst().reversed() {
             barrier.wait()  // every column of the output gradient
@@ -194,7 +195,7 @@ final class FeatureSplit<T: Scalar> {
         var correct = 0
         forEachPiece(of: x.shape.n, phase: layers.count, part: part, size: 64) { rows in
             for index in layers.indices { forward(index, input: input(of: index, x), rows: rows) }
-            correct += loss(rows: rows, of: x.shape.n, labels: labels, smoothing: smoothing, part: part)
+            correct += loss(rows: rows, of: x.shape.n, labels: labels, smoothing: smoothing, part: part, backward: false)
         }
         return correct
     }
@@ -252,14 +253,16 @@ final class FeatureSplit<T: Scalar> {
     }
 
     /// The loss of the logits' `rows` in a batch of `n`, on thread `part`: each sample's loss to
-    /// `sampleLosses`, the gradient of the batch's mean loss to the last layer's output gradient;
-    /// returns how many were classified correctly.
-    private func loss(rows: Range<Int>, of n: Int, labels: UnsafePointer<Int32>, smoothing: Double, part: Int) -> Int {
+    /// `sampleLosses` and, with `backward`, the gradient of the batch's mean loss to the last
+    /// layer's output gradient; returns how many were classified correctly.
+    private func loss(rows: Range<Int>, of n: Int, labels: UnsafePointer<Int32>, smoothing: Double, part: Int, backward: Bool) -> Int {
         let last = layers.count - 1, classes = layers[last].outputs, criterion = criteria[part]
         let logits = Tensor(outputs[last].pointer + rows.lowerBound * classes, Shape(n: rows.count, features: classes))
-        let correct = criterion.forward(logits, labels: labels + rows.lowerBound, smoothing: smoothing, batch: n).correct
+        let correct = criterion.forward(logits, labels: labels + rows.lowerBound, smoothing: smoothing, batch: n, gradient: backward).correct
         (losses.pointer + rows.lowerBound).update(from: criterion.sampleLosses.baseAddress!, count: rows.count)
-        (outputGradients[last].pointer + rows.lowerBound * classes).update(from: criterion.backward().pointer, count: rows.count * classes)
+        if backward {
+            (outputGradients[last].pointer + rows.lowerBound * classes).update(from: criterion.backward().pointer, count: rows.count * classes)
+        }
         return correct
     }
 

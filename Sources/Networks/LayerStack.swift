@@ -81,7 +81,7 @@ final class LayerStack<T: Scalar> {
             let count = min(chunk, n - start)
             let part = Tensor(x.pointer + start * x.shape.sampleSize, x.shape.with(n: count))
             let logits = forward(part, mode: mode, inference: !backward && mode == .evaluation)
-            correct += criterion.forward(logits, labels: labels + start, smoothing: smoothing, batch: batch).correct
+            correct += criterion.forward(logits, labels: labels + start, smoothing: smoothing, batch: batch, gradient: backward).correct
             (losses.pointer + start).update(from: criterion.sampleLosses.baseAddress!, count: count)
         }
         if backward { _ = self.backward(criterion.backward()) }

@@ -10,19 +10,24 @@ public final class SoftmaxCrossEntropy<T: Scalar> {
     /// Each sample's loss in the last `forward`.
     private let losses = Buffer<Double>(count: 0)
     private var shape: Shape?
+    /// Whether the last `forward` computed the gradient.
+    private var hasGradient = false
 
     public init() {}
 
     /// The mean loss and the number of samples whose largest logit (first, on ties) is the label;
-    /// also prepares `backward()`. When the logits are part of a larger batch of `batch` samples,
-    /// the gradient is that of the larger batch's mean loss.
-    public func forward(_ logits: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0, batch: Int? = nil) -> (loss: Double, correct: Int) {
+    /// with `gradient`, also prepares `backward()` (a pass without backward leaves it out, and half
+    /// the exponentials). When the logits are part of a larger batch of `batch` samples, the
+    /// gradient is that of the larger batch's mean loss.
+    public func forward(_ logits: Tensor<T>, labels: UnsafePointer<Int32>, smoothing: Double = 0, batch: Int? = nil,
+                        gradient computesGradient: Bool = true) -> (loss: Double, correct: Int) {
         let (n, classes) = (logits.shape.n, logits.shape.sampleSize)
         let divisor = Double(batch ?? n)
         precondition(smoothing >= 0 && smoothing <= 1, "SoftmaxCrossEntropy: label smoothing \(smoothing) outside [0, 1]")
-        gradient.reserve(logits.shape.count)
+        if computesGradient { gradient.reserve(logits.shape.count) }
         losses.reserve(n)
         shape = logits.shape
+        hasGradient = computesGradient
         var correct = 0
         let uniform = smoothing / Double(classes)
         for row in 0..<n {
@@ -41,6 +46,7 @@ public final class SoftmaxCrossEntropy<T: Scalar> {
             }
             let logNormalizer = top + Double.log(expSum)
             losses.pointer[row] = logNormalizer - (1 - smoothing) * Double(z[label]) - uniform * zSum
+            guard computesGradient else { continue }
             for k in 0..<classes {
                 let target = (k == label ? 1 - smoothing : 0) + uniform
                 g[k] = T((Double.exp(Double(z[k]) - logNormalizer) - target) / divisor)
@@ -56,7 +62,7 @@ public final class SoftmaxCrossEntropy<T: Scalar> {
 
     /// The gradient of the mean loss with respect to the logits of the last `forward`.
     public func backward() -> Tensor<T> {
-        guard let shape else { preconditionFailure("SoftmaxCrossEntropy.backward called before forward") }
+        guard let shape, hasGradient else { preconditionFailure("SoftmaxCrossEntropy.backward called without a forward that computed the gradient") }
         return Tensor(gradient.pointer, shape)
     }
 }

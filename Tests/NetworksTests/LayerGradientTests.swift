@@ -99,6 +99,11 @@ struct LayerGradientTests {
             return (plus - minus) / (2 * GradientCheck.step)
         }
         #expect(GradientCheck.relativeError(analytic, numeric) < Self.tolerance)
+        // A pass without backward leaves the gradient out, and gives the same loss bit for bit.
+        let lossOnly = labels.withUnsafeBufferPointer {
+            loss.forward(Tensor(logits, shape), labels: $0.baseAddress!, smoothing: smoothing, gradient: false)
+        }
+        #expect(lossOnly.loss == value())
     }
 
     @Test("cross-entropy value: uniform logits give log K, and accuracy counts the first maximum")
