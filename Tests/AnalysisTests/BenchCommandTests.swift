@@ -22,14 +22,19 @@ struct BenchCommandTests {
         var gemm_ceiling_gflops, fraction_of_gemm_ceiling, best_peer: Double?
     }
 
+    /// Where the JSON starts in what the bench printed: after the table (standard error, written
+    /// first; its lines hold no brace), at the first brace.
+    static func jsonStart(_ output: String) throws -> String.Index {
+        try #require(output.firstIndex(of: "{"), "\(output)")
+    }
+
     @Test("two workloads, short repetitions: JSON and table", .enabled(if: FashionMNIST.isInstalled, "the bench reads Fashion-MNIST"))
     func reportsEachWorkloadAskedFor() throws {
         let result = try Tool.run(["bench", "mlp.sgd", "mlp.eval", "--repetitions", "3", "--seconds", "0.05"])
         #expect(result.status == 0, "\(result.output)")
-        // The table comes first on standard error; the JSON, printed at the end, starts on a line of its own.
-        let start = try #require(result.output.range(of: "\n{")).upperBound
-        let table = String(result.output[..<start]), json = "{" + result.output[start...]
-        let report = try JSONDecoder().decode(Report.self, from: Data(json.utf8))
+        let start = try Self.jsonStart(result.output)
+        let table = result.output[..<start]
+        let report = try JSONDecoder().decode(Report.self, from: Data(result.output[start...].utf8))
         #expect(report.threads >= 1 && !report.blas_kernel.isEmpty)
         #expect(report.workloads.map(\.id) == ["mlp.sgd", "mlp.eval"])
 
@@ -59,7 +64,7 @@ struct BenchCommandTests {
         let bigShell = ["/bin/bash", "-c", #"big=$(printf '%200000000s' x); exec "$0" "$@""#]
         let result = try Tool.run(["bench", "--in-process", "mlp.eval", "--repetitions", "1", "--seconds", "0.05"], through: bigShell)
         #expect(result.status == 0, "\(result.output)")
-        let start = try #require(result.output.firstIndex(of: "{"))
+        let start = try Self.jsonStart(result.output)
         let timing = try JSONDecoder().decode(Timing.self, from: Data(result.output[start...].utf8))
         #expect(timing.peak_memory_mib > 10 && timing.peak_memory_mib < 150, "\(timing.peak_memory_mib) MiB")
     }
